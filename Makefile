@@ -1,0 +1,33 @@
+# handpose-live: `make demo` and `make test` set everything up (Debian packages, .venv) and run.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install system-deps clean
+
+demo: install
+	@echo "The live app is not built yet; showing the synthetic depth-hand engine instead:"
+	$(BIN)/handpose-live synth --preview synthetic_preview.png --count 16 --seed 0
+	@echo "Wrote synthetic_preview.png (16 synthetic frames with their ground-truth skeletons)."
+
+test: install
+	xvfb-run -a -s "-screen 0 1280x1024x24" $(BIN)/python -m pytest -q tests
+
+install: $(STAMP)
+
+system-deps:
+	@PYTHON=$(PYTHON) scripts/system-deps.sh
+
+$(STAMP): requirements.txt pyproject.toml | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	@# Prefer a torch wheel this machine already has (pip's configured find-links, e.g. a
+	@# CPU build); where there is none this fails quietly and the registry's build is used.
+	-@$(BIN)/pip install -q --no-index --no-deps torch >/dev/null 2>&1
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,78 @@
+"""Pinhole camera model: intrinsics, projection and back-projection (SPEC §2).
+
+Camera frame: x right, y down, z forward, millimetres; u = fx·x/z + cx, v = fy·y/z + cy,
+pixel centres at integer coordinates (OpenCV convention).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Pinhole intrinsics of a depth image of `width` × `height` pixels."""
+
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+
+    def project(self, points_mm: np.ndarray) -> np.ndarray:
+        """Project (..., 3) camera-frame points in mm to (..., 3) arrays of (u, v, z)."""
+        p = np.asarray(points_mm, dtype=np.float64)
+        z = p[..., 2]
+        u = self.fx * p[..., 0] / z + self.cx
+        v = self.fy * p[..., 1] / z + self.cy
+        return np.stack([u, v, z], axis=-1)
+
+    def backproject(self, uvz: np.ndarray) -> np.ndarray:
+        """Back-project (..., 3) arrays of (u, v, z in mm) to camera-frame points in mm."""
+        q = np.asarray(uvz, dtype=np.float64)
+        z = q[..., 2]
+        x = (q[..., 0] - self.cx) * z / self.fx
+        y = (q[..., 1] - self.cy) * z / self.fy
+        return np.stack([x, y, z], axis=-1)
+
+    def scaled(self, factor: float) -> "Intrinsics":
+        """Intrinsics of the same camera with the image resized by `factor`."""
+        # Pixel centres sit at integers, so the principal point maps as (c + 0.5)·f − 0.5.
+        return Intrinsics(
+            fx=self.fx * factor,
+            fy=self.fy * factor,
+            cx=(self.cx + 0.5) * factor - 0.5,
+            cy=(self.cy + 0.5) * factor - 0.5,
+            width=int(round(self.width * factor)),
+            height=int(round(self.height * factor)),
+        )
+
+    def ray_directions(self) -> np.ndarray:
+        """Unit viewing rays of every pixel centre, shape (height, width, 3)."""
+        u = (np.arange(self.width, dtype=np.float64) - self.cx) / self.fx
+        v = (np.arange(self.height, dtype=np.float64) - self.cy) / self.fy
+        d = np.empty((self.height, self.width, 3), dtype=np.float64)
+        d[..., 0] = u[None, :]
+        d[..., 1] = v[:, None]
+        d[..., 2] = 1.0
+        d /= np.linalg.norm(d, axis=-1, keepdims=True)
+        return d
+
+    def depth_to_points(self, depth_mm: np.ndarray) -> np.ndarray:
+        """Back-project a depth image to an (H, W, 3) point image; 0 depth gives (0, 0, 0)."""
+        h, w = depth_mm.shape
+        u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+        return self.backproject(np.stack([u, v, depth_mm.astype(np.float64)], axis=-1))
+
+
+# Well-known depth cameras (../shared/data/benchmarks/groundtruth/CAMERA_PARAMS.md). These are
+# for synthesis and tests only: a live camera's intrinsics always come from the device or file.
+KNOWN_CAMERAS: dict[str, Intrinsics] = {
+    "realsense_sr305": Intrinsics(476.0068, 476.0068, 313.683, 242.7547, 640, 480),
+    "realsense_d415": Intrinsics(592.138, 592.138, 313.79, 238.076, 640, 480),
+    "realsense_sr300": Intrinsics(463.889, 463.889, 320.0, 240.0, 640, 480),
+    "kinect_v1_nyu": Intrinsics(588.03, 587.07, 320.0, 240.0, 640, 480),
+    "senz3d_icvl": Intrinsics(240.99, 240.96, 160.0, 120.0, 320, 240),
+}

@@ -1,0 +1,146 @@
+"""Synthetic frames and training samples: pose → render → sensor → crop (SPEC §3, §5).
+
+Every sample is a pure function of (seed, index): the same data whatever the number of
+workers or shards.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from handpose_live.camera import KNOWN_CAMERAS, Intrinsics
+from handpose_live.pipeline.crop import CropBox, crop_depth, joints_to_crop, make_crop_box
+from handpose_live.synthetic.geometry import hand_primitives
+from handpose_live.synthetic.hand_model import forearm_direction, forward_kinematics, reference_point, sample_shape
+from handpose_live.synthetic.poses import sample_pose, sample_view_rotation
+from handpose_live.synthetic.render import Plane, render_scene
+from handpose_live.synthetic.scene import SceneSettings, sample_scene
+from handpose_live.synthetic.sensor import SensorSettings, apply_sensor
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """Everything that decides what the generator draws."""
+
+    width: int = 320
+    height: int = 240
+    cameras: tuple[str, ...] = ("realsense_sr305", "realsense_d415", "realsense_sr300", "kinect_v1_nyu")
+    distance_mm: tuple[float, float] = (200.0, 800.0)
+    image_margin: float = 0.1  # the hand centre lands at least this fraction inside the image
+    pose_mix: tuple[float, float, float] = (0.3, 0.3, 0.4)  # uniform, synergy, gesture
+    forearm_length_mm: tuple[float, float] = (120.0, 260.0)
+    scene: SceneSettings = field(default_factory=SceneSettings)
+    sensor: SensorSettings = field(default_factory=SensorSettings)
+    noise: bool = True
+    cube_mm: float = 250.0
+    crop_size: int = 96
+    center_jitter_mm: float = 10.0
+
+    def __post_init__(self) -> None:
+        for name in self.cameras:
+            if name not in KNOWN_CAMERAS:
+                raise ValueError(f"unknown camera {name!r}; known: {', '.join(KNOWN_CAMERAS)}")
+            base = KNOWN_CAMERAS[name]
+            if self.width * base.height != self.height * base.width:
+                raise ValueError(
+                    f"{self.width}x{self.height} is not a scaled version of the {name} image "
+                    f"{base.width}x{base.height} (try 320x240 or 640x480)"
+                )
+
+
+@dataclass(frozen=True)
+class SynthFrame:
+    """One rendered full frame with its exact ground truth."""
+
+    depth_mm: np.ndarray  # float32, sensor artefacts applied (0 = no data)
+    clean_depth_mm: np.ndarray  # float32, ideal surface
+    labels: np.ndarray  # int8, what each pixel shows (raycast.LABEL_*)
+    joints_mm: np.ndarray  # (21, 3) camera frame, canonical order
+    intrinsics: Intrinsics
+    left: bool
+
+
+@dataclass(frozen=True)
+class TrainingSample:
+    """Network input and targets cut from a frame."""
+
+    crop: np.ndarray  # (S, S) float32 in [−1, 1]
+    uvd: np.ndarray  # (21, 3) normalised targets
+    box: CropBox
+
+
+@lru_cache(maxsize=16)
+def _camera(name: str, width: int, height: int) -> tuple[Intrinsics, np.ndarray]:
+    """A known camera at the requested resolution, and its cached per-pixel rays."""
+    base = KNOWN_CAMERAS[name]
+    intr = base.scaled(width / base.width)
+    return intr, intr.ray_directions()
+
+
+def sample_rng(seed: int, index: int) -> np.random.Generator:
+    """The random generator of sample `index` under `seed`."""
+    return np.random.default_rng([int(seed), int(index)])
+
+
+def render_frame(rng: np.random.Generator, settings: SynthSettings = SynthSettings()) -> SynthFrame:
+    """Draw a hand, its pose, view, distance and surroundings; render it and add sensor artefacts."""
+    shape = sample_shape(rng)
+    pose = sample_pose(rng, settings.pose_mix)
+    joints_hand = forward_kinematics(shape, pose)
+    fdir_hand = forearm_direction(shape, pose)
+    rot = sample_view_rotation(rng, fdir_hand)
+
+    cam = settings.cameras[rng.integers(len(settings.cameras))]
+    intr, dirs = _camera(cam, settings.width, settings.height)
+    z = rng.uniform(*settings.distance_mm)
+    m = settings.image_margin
+    u = rng.uniform(m, 1 - m) * intr.width
+    v = rng.uniform(m, 1 - m) * intr.height
+    target = intr.backproject(np.array([u, v, z]))
+    t = target - rot @ reference_point(joints_hand)
+    joints = joints_hand @ rot.T + t
+    fdir = rot @ fdir_hand
+
+    forearm_len = rng.uniform(*settings.forearm_length_mm)
+    prims = hand_primitives(joints, shape.joint_radii, shape.palm_thickness, fdir, forearm_len)
+    scene, planes = sample_scene(rng, joints, joints[0] + forearm_len * fdir, settings.scene)
+    prims.extend(scene)
+    clean, labels = render_scene(prims, intr, planes, dirs=dirs)
+    noisy = apply_sensor(clean, intr.fx, rng, settings.sensor) if settings.noise else clean.copy()
+    return SynthFrame(noisy, clean, labels, joints, intr, shape.left)
+
+
+def make_sample(frame: SynthFrame, rng: np.random.Generator, settings: SynthSettings = SynthSettings()) -> TrainingSample:
+    """Crop the frame around the hand's reference point (plus jitter) and normalise the joints."""
+    centre = reference_point(frame.joints_mm) + rng.normal(0.0, settings.center_jitter_mm, size=3)
+    box = make_crop_box(centre, frame.intrinsics, settings.cube_mm, settings.crop_size)
+    return TrainingSample(crop_depth(frame.depth_mm, box), joints_to_crop(frame.joints_mm, box).astype(np.float32), box)
+
+
+def generate_samples(seed: int, start: int, count: int, settings: SynthSettings = SynthSettings()) -> dict[str, np.ndarray]:
+    """Samples start … start+count−1 of `seed` as arrays ready for an .npz shard."""
+    s = settings.crop_size
+    out = {
+        "depth": np.empty((count, s, s), np.float16),
+        "uvd": np.empty((count, 21, 3), np.float32),
+        "joints_mm": np.empty((count, 21, 3), np.float32),
+        "center_mm": np.empty((count, 3), np.float32),
+        "intrinsics": np.empty((count, 6), np.float32),
+        "left": np.empty(count, bool),
+        "index": np.arange(start, start + count, dtype=np.int64),
+    }
+    for k in range(count):
+        rng = sample_rng(seed, start + k)
+        frame = render_frame(rng, settings)
+        sample = make_sample(frame, rng, settings)
+        it = frame.intrinsics
+        out["depth"][k] = sample.crop
+        out["uvd"][k] = sample.uvd
+        out["joints_mm"][k] = frame.joints_mm
+        out["center_mm"][k] = sample.box.center_mm
+        out["intrinsics"][k] = (it.fx, it.fy, it.cx, it.cy, it.width, it.height)
+        out["left"][k] = frame.left
+    out["cube_mm"] = np.full(count, settings.cube_mm, np.float32)
+    return out

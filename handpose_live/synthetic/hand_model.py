@@ -1,0 +1,143 @@
+"""Parametric hand: shape with per-hand variation, and forward kinematics (SPEC §5).
+
+Hand frame (right hand): origin at the wrist, +x towards the thumb (radial), +y along the
+palm towards the fingers, +z out of the palm (palmar). A left hand is the mirror image
+(x → −x). Every finger (thumb included) is a chain of a base joint with flexion and
+abduction and two hinge joints; angles are in degrees, flexion positive towards the palm.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from handpose_live.joints import FINGER_JOINTS, NUM_JOINTS, Joint
+
+# Bone lengths in mm (proximal, middle, distal; thumb: metacarpal, proximal, distal), SPEC §5.
+BONE_LENGTHS_MM = np.array(
+    [[44.0, 33.0, 27.0], [44.0, 26.0, 22.0], [48.0, 30.0, 23.0], [45.0, 29.0, 22.0], [35.0, 21.0, 20.0]]
+)
+# Base joints in the hand frame (thumb CMC, then the MCPs 69-82 mm from the wrist, ~18 mm apart).
+BASE_POSITIONS_MM = np.array(
+    [[21.0, 25.0, 9.0], [25.0, 77.0, 0.0], [6.0, 79.0, 0.0], [-12.0, 75.0, 1.5], [-29.0, 67.0, 4.0]]
+)
+# Resting in-palm direction of each finger, degrees towards the thumb side (fingers fan out).
+FINGER_SPREAD_DEG = np.array([0.0, 6.0, 0.0, -6.0, -14.0])
+# Joint radii in mm, canonical order: wrist, thumb (CMC → tip), then each finger (MCP → tip).
+JOINT_RADII_MM = np.array(
+    [17.0, 14.5, 11.5, 9.5, 8.0]
+    + [9.8, 8.4, 7.4, 6.5]
+    + [10.2, 8.7, 7.6, 6.7]
+    + [9.6, 8.2, 7.2, 6.4]
+    + [8.4, 7.2, 6.5, 5.8]
+)
+PALM_THICKNESS_MM = 27.0
+# Abduction sign per finger so that positive abduction spreads a finger away from the middle.
+ABDUCTION_SIGN = np.array([1.0, -1.0, -1.0, 1.0, 1.0])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def _thumb_base_frame() -> np.ndarray:
+    """Rest frame of the thumb: columns lateral, along-bone, and the side its pad faces."""
+    d = _unit(np.array([0.42, 0.82, 0.38]))
+    pad = np.array([-0.75, 0.05, 0.65])
+    n = _unit(pad - (pad @ d) * d)
+    lat = np.cross(d, n)
+    return np.stack([lat, d, n], axis=1)
+
+
+def _finger_base_frame(spread_deg: float) -> np.ndarray:
+    a = np.radians(spread_deg)
+    # Rotating +y towards +x about the palmar axis z keeps the frame right-handed.
+    lat = np.array([np.cos(a), -np.sin(a), 0.0])
+    d = np.array([np.sin(a), np.cos(a), 0.0])
+    return np.stack([lat, d, np.array([0.0, 0.0, 1.0])], axis=1)
+
+
+BASE_FRAMES = np.stack([_thumb_base_frame()] + [_finger_base_frame(s) for s in FINGER_SPREAD_DEG[1:]])
+
+
+@dataclass(frozen=True)
+class HandShape:
+    """Geometry of one hand in its hand frame, in mm."""
+
+    bone_lengths: np.ndarray  # (5, 3)
+    base_positions: np.ndarray  # (5, 3) thumb CMC and finger MCPs
+    joint_radii: np.ndarray  # (21,)
+    palm_thickness: float
+    left: bool = False
+
+    @classmethod
+    def default(cls) -> "HandShape":
+        """The average right hand of SPEC §5."""
+        return cls(BONE_LENGTHS_MM.copy(), BASE_POSITIONS_MM.copy(), JOINT_RADII_MM.copy(), PALM_THICKNESS_MM)
+
+
+def sample_shape(rng: np.random.Generator, left: bool | None = None) -> HandShape:
+    """A random hand: scale 0.85-1.12, width/thickness ±10 %, bone lengths ±4 %; left or right."""
+    scale = rng.uniform(0.85, 1.12)
+    width = rng.uniform(0.9, 1.1)
+    thickness = rng.uniform(0.9, 1.1)
+    lengths = BONE_LENGTHS_MM * scale * rng.uniform(0.96, 1.04, size=BONE_LENGTHS_MM.shape)
+    base = BASE_POSITIONS_MM * scale * np.array([width, rng.uniform(0.96, 1.04), 1.0])
+    radii = JOINT_RADII_MM * scale * thickness
+    if left is None:
+        left = bool(rng.random() < 0.5)
+    return HandShape(lengths, base, radii, PALM_THICKNESS_MM * scale * thickness, left)
+
+
+@dataclass(frozen=True)
+class HandPose:
+    """Joint angles in degrees: per finger (thumb first) base flexion, base abduction,
+    middle flexion, distal flexion; wrist flexion and deviation."""
+
+    fingers: np.ndarray  # (5, 4)
+    wrist: np.ndarray  # (2,)
+
+
+def _rot_x(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+
+
+def _rot_z(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def forward_kinematics(shape: HandShape, pose: HandPose) -> np.ndarray:
+    """Joint positions (21, 3) in the hand frame, canonical order."""
+    joints = np.zeros((NUM_JOINTS, 3))
+    ang = np.radians(pose.fingers)
+    for f, chain in enumerate(FINGER_JOINTS):
+        # Rz then Rx in the finger's own frame: abduction about its palmar axis, flexion about
+        # its lateral axis (Rx turns +y towards +z, i.e. towards the palm).
+        rot = BASE_FRAMES[f] @ _rot_z(-ABDUCTION_SIGN[f] * ang[f, 1]) @ _rot_x(ang[f, 0])
+        p = shape.base_positions[f].copy()
+        joints[chain[0]] = p
+        for seg, flex in enumerate((None, ang[f, 2], ang[f, 3])):
+            if flex is not None:
+                rot = rot @ _rot_x(flex)
+            p = p + rot[:, 1] * shape.bone_lengths[f, seg]
+            joints[chain[seg + 1]] = p
+    if shape.left:
+        joints[:, 0] *= -1.0
+    return joints
+
+
+def forearm_direction(shape: HandShape, pose: HandPose) -> np.ndarray:
+    """Unit direction from the wrist towards the elbow, in the hand frame."""
+    # The wrist bends the hand relative to the forearm; seen from the hand, the forearm turns back.
+    flex, dev = np.radians(pose.wrist)
+    d = _rot_x(-flex) @ _rot_z(-dev) @ np.array([0.0, -1.0, 0.0])
+    if shape.left:
+        d[0] *= -1.0
+    return d
+
+
+def reference_point(joints_mm: np.ndarray) -> np.ndarray:
+    """The hand's stable reference point, the crop centre in training: the middle-finger MCP."""
+    return np.asarray(joints_mm)[..., int(Joint.MIDDLE_MCP), :]

@@ -1,0 +1,83 @@
+"""What surrounds the hand in a synthetic frame: background plane, body, head and other objects (SPEC §5)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from handpose_live.synthetic.raycast import LABEL_BODY, LABEL_DISTRACTOR, Primitives
+from handpose_live.synthetic.render import Plane
+
+
+@dataclass(frozen=True)
+class SceneSettings:
+    """Probabilities and ranges of the scene around the hand."""
+
+    p_background: float = 0.8
+    background_gap_mm: tuple[float, float] = (150.0, 1500.0)
+    background_tilt_deg: float = 35.0
+    p_body: float = 0.75
+    body_gap_mm: tuple[float, float] = (60.0, 400.0)
+    max_distractors: int = 3
+    distractor_clearance_mm: float = 40.0
+
+
+def _tilted_normal(rng: np.random.Generator, max_tilt_deg: float) -> np.ndarray:
+    tilt = np.radians(rng.uniform(0.0, max_tilt_deg))
+    az = rng.uniform(0.0, 2.0 * np.pi)
+    return np.array([np.sin(tilt) * np.cos(az), np.sin(tilt) * np.sin(az), np.cos(tilt)])
+
+
+def sample_scene(
+    rng: np.random.Generator, hand_points_mm: np.ndarray, elbow_mm: np.ndarray, settings: SceneSettings
+) -> tuple[Primitives, tuple[Plane, ...]]:
+    """Random surroundings that stay behind or beside the hand, never in front of it.
+
+    Args:
+        hand_points_mm: (N, 3) points of the hand (joints) in camera mm.
+        elbow_mm: the far end of the forearm, where the arm meets the body.
+    """
+    prims = Primitives()
+    planes: list[Plane] = []
+    far = float(max(hand_points_mm[:, 2].max(), elbow_mm[2]))
+    centre = hand_points_mm.mean(axis=0)
+    if rng.random() < settings.p_background:
+        n = _tilted_normal(rng, settings.background_tilt_deg)
+        # The plane passes behind the whole hand at the sampled gap along the viewing axis.
+        anchor = np.array([centre[0], centre[1], far + rng.uniform(*settings.background_gap_mm)])
+        planes.append(Plane(tuple(n), float(n @ anchor)))
+    if rng.random() < settings.p_body:
+        # Torso behind the hand, near where the forearm ends; the upper arm joins the elbow to
+        # a shoulder, so the arm is attached to the body as in real frames; the head above.
+        axes = rng.uniform([150, 220, 90], [210, 300, 130])
+        side = rng.choice([-1.0, 1.0])
+        torso = np.array([
+            elbow_mm[0] - side * rng.uniform(0.3, 1.0) * axes[0],
+            elbow_mm[1] + rng.normal(0.0, 0.5 * axes[1]),
+            far + rng.uniform(*settings.body_gap_mm) + axes[2],
+        ])
+        prims.add_ellipsoid(torso, axes, np.eye(3), LABEL_BODY)
+        shoulder = torso + np.array([side * 0.85 * axes[0], -0.7 * axes[1], 0.0])
+        r_arm = rng.uniform(35.0, 50.0)
+        prims.add_cones(np.array([[*elbow_mm, 0.8 * r_arm, *shoulder, r_arm]]), LABEL_BODY)
+        head = torso + np.array([rng.normal(0.0, 40.0), -axes[1] - rng.uniform(90.0, 140.0), rng.normal(0.0, 40.0)])
+        prims.add_ellipsoid(head, rng.uniform([70, 95, 85], [85, 120, 100]), np.eye(3), LABEL_BODY)
+    for _ in range(rng.integers(0, settings.max_distractors + 1)):
+        size = rng.uniform(20.0, 150.0)
+        # Either somewhere behind the hand, or beside it at the hand's depth with a clear gap.
+        if rng.random() < 0.5:
+            pos = centre + np.array([rng.normal(0, 200), rng.normal(0, 200), 0.0])
+            pos[2] = far + settings.distractor_clearance_mm + size + rng.uniform(0, 600)
+        else:
+            ang = rng.uniform(0, 2 * np.pi)
+            dist = 130.0 + size + rng.uniform(0, 200)
+            pos = centre + np.array([dist * np.cos(ang), dist * np.sin(ang), rng.uniform(-50, 300)])
+        if rng.random() < 0.5:
+            q = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+            prims.add_ellipsoid(pos, size * rng.uniform(0.3, 1.0, 3), q, LABEL_DISTRACTOR)
+        else:
+            d = rng.normal(size=3)
+            d *= size / np.linalg.norm(d)
+            r = rng.uniform(0.1, 0.4) * size
+            prims.add_cones(np.array([[*(pos - d), r, *(pos + d), r * rng.uniform(0.5, 1.2)]]), LABEL_DISTRACTOR)
+    return prims, tuple(planes)

@@ -1,0 +1,64 @@
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from handpose_live.cli import main
+
+
+def test_preview_writes_a_contact_sheet(tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    assert main(["synth", "--preview", str(out), "--count", "5", "--seed", "2"]) == 0
+    img = cv2.imread(str(out))
+    assert img is not None and img.shape[0] > 200 and img.shape[1] > 600
+    assert img.std() > 10  # not a blank image
+    assert "5 synthetic frames" in capsys.readouterr().out
+
+
+def test_synth_writes_shards(tmp_path):
+    assert main(["synth", "--count", "6", "--out", str(tmp_path / "d"), "--shard-size", "3", "--workers", "1",
+                 "--width", "160", "--height", "120"]) == 0
+    assert len(list((tmp_path / "d").glob("shard_*.npz"))) == 2
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["synth"], "needs --out"),
+        (["synth", "--preview", "x.jpg"], ".png"),
+        (["synth", "--count", "0", "--preview", "x.png"], "positive whole number"),
+        (["synth", "--count", "ten", "--preview", "x.png"], "positive whole number"),
+        (["synth", "--preview", "x.png", "--count", "1000"], "at most 256"),
+        (["synth", "--width", "100", "--height", "100", "--preview", "x.png"], "not a scaled version"),
+    ],
+)
+def test_bad_input_gives_one_sentence_and_exit_2(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        sys.exit(main(argv))
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_existing_other_dataset_is_kept(tmp_path, capsys):
+    d = tmp_path / "d"
+    args = ["synth", "--count", "2", "--out", str(d), "--workers", "1", "--width", "160", "--height", "120"]
+    assert main(args + ["--seed", "1"]) == 0
+    before = (d / "shard_00000.npz").read_bytes()
+    assert main(args + ["--seed", "2"]) == 2
+    assert "other settings" in capsys.readouterr().err
+    assert (d / "shard_00000.npz").read_bytes() == before
+
+
+def test_out_is_a_file(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["synth", "--out", str(f)]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_console_script_without_arguments_shows_help():
+    r = subprocess.run([sys.executable, "-m", "handpose_live.cli"], capture_output=True, text=True)
+    assert r.returncode == 2 and "synth" in r.stdout and "Traceback" not in r.stderr
