@@ -41,8 +41,12 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     """Write synthetic training shards and/or a preview contact sheet."""
     from handpose_live.synthetic.generator import SynthSettings
 
+    if args.benchmark:
+        return _synth_benchmark(args)
     if args.out is None and args.preview is None:
-        raise UsageError("synth needs --out DIR (training shards) or --preview FILE.png (contact sheet), or both")
+        raise UsageError(
+            "synth needs --out DIR (training shards), --preview FILE.png (contact sheet) or --benchmark"
+        )
     if args.preview is not None and args.preview.suffix.lower() != ".png":
         raise UsageError(f"--preview must name a .png file, got {args.preview}")
     try:
@@ -61,6 +65,30 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         print(f"Wrote {args.count} samples in {len(paths)} shards to {args.out}")
     if args.preview is not None:
         _write_preview(args.preview, min(args.count, 64) if args.out is not None else args.count, args.seed, settings)
+    return 0
+
+
+def _synth_benchmark(args: argparse.Namespace) -> int:
+    """Print the generator's throughput at the requested resolution."""
+    import os
+
+    from handpose_live.synthetic.benchmark import full_frame_rate, renders_per_second, samples_per_second
+    from handpose_live.synthetic.generator import SynthSettings
+
+    try:
+        settings = SynthSettings(width=args.width, height=args.height)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    workers = args.workers or os.cpu_count() or 1
+    n = args.count if args.count != 16 else 1000
+    print(f"synthetic engine at {args.width}x{args.height}:")
+    print(f"  ray casts (hand + forearm, no noise), 1 core: {renders_per_second(settings):8.1f} /s")
+    print(f"  full frames with crop (scene + sensor), 1 core: {full_frame_rate(settings):6.1f} /s")
+    one = samples_per_second(settings, n, 1, args.seed)
+    print(f"  training samples, 1 process: {one:8.1f} /s")
+    if workers > 1:
+        many = samples_per_second(settings, n * workers, workers, args.seed)
+        print(f"  training samples, {workers} processes: {many:8.1f} /s")
     return 0
 
 
@@ -100,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out writes sharded .npz training data (deterministic for a seed, resumable); "
         "--preview writes a contact sheet with the skeletons drawn.",
         epilog="examples:\n  handpose-live synth --count 100000 --out data/synth --seed 0\n"
-        "  handpose-live synth --preview preview.png --count 16",
+        "  handpose-live synth --preview preview.png --count 16\n"
+        "  handpose-live synth --benchmark --width 640 --height 480",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     synth.add_argument("--count", type=_positive_int, default=16, help="number of samples (default 16)")
@@ -109,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
     synth.add_argument("--shard-size", type=_positive_int, default=500, help="samples per shard (default 500)")
     synth.add_argument("--preview", type=Path, help="write a contact sheet PNG of the first frames")
+    synth.add_argument("--benchmark", action="store_true", help="measure renders/s and samples/s, write nothing")
     synth.add_argument("--width", type=_positive_int, default=320, help="rendered frame width (default 320)")
     synth.add_argument("--height", type=_positive_int, default=240, help="rendered frame height (default 240)")
     synth.set_defaults(func=_cmd_synth)

@@ -62,3 +62,9 @@ def test_out_is_a_file(tmp_path, capsys):
 def test_console_script_without_arguments_shows_help():
     r = subprocess.run([sys.executable, "-m", "handpose_live.cli"], capture_output=True, text=True)
     assert r.returncode == 2 and "synth" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_benchmark_prints_rates(capsys):
+    assert main(["synth", "--benchmark", "--count", "20", "--workers", "1", "--width", "160", "--height", "120"]) == 0
+    out = capsys.readouterr().out
+    assert "ray casts" in out and "training samples, 1 process" in out

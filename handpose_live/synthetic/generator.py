@@ -72,7 +72,7 @@ class TrainingSample:
 
 
 @lru_cache(maxsize=16)
-def _camera(name: str, width: int, height: int) -> tuple[Intrinsics, np.ndarray]:
+def camera_and_rays(name: str, width: int, height: int) -> tuple[Intrinsics, np.ndarray]:
     """A known camera at the requested resolution, and its cached per-pixel rays."""
     base = KNOWN_CAMERAS[name]
     intr = base.scaled(width / base.width)
@@ -93,7 +93,7 @@ def render_frame(rng: np.random.Generator, settings: SynthSettings = SynthSettin
     rot = sample_view_rotation(rng, fdir_hand)
 
     cam = settings.cameras[rng.integers(len(settings.cameras))]
-    intr, dirs = _camera(cam, settings.width, settings.height)
+    intr, dirs = camera_and_rays(cam, settings.width, settings.height)
     z = rng.uniform(*settings.distance_mm)
     m = settings.image_margin
     u = rng.uniform(m, 1 - m) * intr.width
