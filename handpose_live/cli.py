@@ -111,12 +111,147 @@ def _write_preview(path: Path, count: int, seed: int, settings) -> None:
     print(f"Wrote a preview of {count} synthetic frames to {path}")
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r} (example: 0.0001)") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r} (example: 0.0001)")
+    return value
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    """Train JGR-P2O on synthetic data (on the fly or shards)."""
+    try:
+        from handpose_live.model.jgr_p2o import JGRP2OConfig
+        from handpose_live.training.train import TrainSettings, train
+    except ImportError as e:
+        raise UsageError(f"training needs PyTorch, which is not installed here ({e.name})") from None
+    if args.data != "synthetic" and not Path(args.data).is_dir():
+        raise UsageError(f"--data must be 'synthetic' or a folder written by 'synth --out', got {args.data}")
+    if args.stacks not in (1, 2, 3):
+        raise UsageError(f"--stacks must be 1, 2 or 3, got {args.stacks}")
+    model = JGRP2OConfig(num_stacks=args.stacks, use_jgr=not args.no_jgr, offset_loss=not args.no_offset_loss)
+    settings = TrainSettings(
+        out_dir=str(args.out), model=model, data=args.data, seed=args.seed, epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
+        augment=not args.no_augment, workers=args.workers, val_count=args.val_count, device=args.device,
+        max_minutes=args.max_minutes,
+    )
+    try:
+        figures = train(settings, resume=not args.restart)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from None
+    if figures:
+        print(f"Done: validation mean error {figures['val_mean_mm']:.2f} mm after epoch {figures['epoch']}; "
+              f"checkpoints in {args.out}")
+    return 0
+
+
+def _predict_synthetic(model_path: Path, data, provider: str):
+    """Millimetre predictions of an .onnx or .pt model on an EvalSet."""
+    import numpy as np
+
+    if model_path.suffix == ".onnx":
+        from handpose_live.pipeline.pose_model import ModelError, PoseModel
+
+        try:
+            model = PoseModel(model_path, provider)
+        except ModelError as e:
+            raise UsageError(str(e)) from None
+        uvd = np.concatenate([model.predict(data.depth[k : k + 32]) for k in range(0, len(data), 32)])
+        return data.to_mm(uvd), ", ".join(model.providers_in_use)
+    if model_path.suffix == ".pt":
+        try:
+            import torch
+
+            from handpose_live.training.train import model_from_checkpoint
+        except ImportError:
+            raise UsageError("evaluating a .pt checkpoint needs PyTorch; export it to ONNX instead") from None
+        if not model_path.is_file():
+            raise UsageError(f"checkpoint {model_path} does not exist")
+        try:
+            model = model_from_checkpoint(model_path)
+        except Exception as e:  # torch raises many types for foreign or truncated files
+            raise UsageError(f"{model_path} is not a readable handpose-live checkpoint ({type(e).__name__})") from None
+        with torch.no_grad():
+            uvd = np.concatenate([model.predict(torch.from_numpy(data.depth[k : k + 32, None])).numpy()
+                                  for k in range(0, len(data), 32)])
+        return data.to_mm(uvd), "torch CPU"
+    raise UsageError(f"--model must be an .onnx file or a .pt checkpoint, got {model_path}")
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    """Score a model on the fixed synthetic test set, or prediction files against labels."""
+    from handpose_live import evaluation as ev
+    from handpose_live.joints import Joint
+    from handpose_live.metrics import score
+
+    if (args.model is None) == (args.pred is None):
+        raise UsageError("eval needs either --model FILE, or --gt FILE --pred FILE --dataset NAME")
+    curves = {}
+    if args.model is not None:
+        data = ev.EvalSet.synthetic(ev.TEST_SEED, args.count)
+        pred_mm, runner = _predict_synthetic(args.model, data, args.provider)
+        curves[args.model.stem] = score(pred_mm, data.joints_mm)
+        joint_names = [j.name.lower() for j in Joint]
+        print(f"Synthetic test set: {args.count} frames, seed {ev.TEST_SEED}; model {args.model} on {runner}")
+    else:
+        if args.gt is None or args.dataset is None:
+            raise UsageError("scoring prediction files needs --gt FILE and --dataset icvl|nyu|msra")
+        names = args.name or [p.stem for p in args.pred]
+        if len(names) != len(args.pred):
+            raise UsageError(f"{len(args.pred)} --pred files but {len(names)} --name labels")
+        try:
+            for name, pred in zip(names, args.pred):
+                curves[name] = ev.score_files(args.gt, pred, args.dataset)
+        except ev.EvalFileError as e:
+            raise UsageError(str(e)) from None
+        joint_names = [j.name for j in ev.DATASET_MAPS[args.dataset].joints]
+        print(f"{args.dataset.upper()} labels {args.gt}: {next(iter(curves.values())).frames} frames")
+    print(f"{'method':32s} {'mean mm':>8s} {'≤20 mm':>8s} {'≤40 mm':>8s}")
+    for name, s in curves.items():
+        print(f"{name:32s} {s.mean_mm:8.3f} {s.success_at(20):8.1%} {s.success_at(40):8.1%}")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        ev.write_curve_csv(args.out / "success_curve.csv", curves)
+        ev.write_per_joint_csv(args.out / "per_joint_error.csv", curves, joint_names)
+        ev.plot_success_curves(args.out / "success_curve.png", curves)
+        print(f"Wrote success_curve.png, success_curve.csv and per_joint_error.csv to {args.out}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """Export a checkpoint to ONNX and check it against torch."""
+    try:
+        from handpose_live.export import PARITY_TOLERANCE, export_onnx
+    except ImportError as e:
+        raise UsageError(f"export needs PyTorch and onnx, which are not installed here ({e.name})") from None
+    if not args.checkpoint.is_file():
+        raise UsageError(f"checkpoint {args.checkpoint} does not exist")
+    if args.out.suffix != ".onnx":
+        raise UsageError(f"--out must end in .onnx, got {args.out}")
+    try:
+        info, err = export_onnx(args.checkpoint, args.out, args.opset, args.fp16)
+    except (KeyError, RuntimeError, EOFError, OSError) as e:
+        raise UsageError(f"{args.checkpoint} is not a readable handpose-live checkpoint ({type(e).__name__})") from None
+    print(f"Wrote {args.out} (opset {args.opset}{', fp16' if args.fp16 else ''}, "
+          f"{info.config['num_stacks']} stacks, cube {info.cube_mm:g} mm)")
+    tolerance = 5e-2 if args.fp16 else PARITY_TOLERANCE
+    verdict = "ok" if err < tolerance else "TOO LARGE"
+    print(f"ONNX Runtime vs torch: max abs error {err:.2e} (tolerance {tolerance:g}): {verdict}")
+    return 0 if err < tolerance else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `handpose-live` command."""
     parser = argparse.ArgumentParser(
         prog="handpose-live",
-        description="Real-time 3D hand pose for depth cameras. The live app is not built yet; "
-        "available now: the synthetic depth-hand engine (`handpose-live synth`).",
+        description="Real-time 3D hand pose for depth cameras. The live app is not built yet; available now: "
+        "the synthetic depth-hand engine (synth), training (train), evaluation (eval) and ONNX export (export).",
     )
     parser.add_argument("--version", action="version", version=f"handpose-live {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -142,6 +277,69 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--width", type=_positive_int, default=320, help="rendered frame width (default 320)")
     synth.add_argument("--height", type=_positive_int, default=240, help="rendered frame height (default 240)")
     synth.set_defaults(func=_cmd_synth)
+
+    tr = sub.add_parser(
+        "train",
+        help="train the JGR-P2O pose network",
+        description="Train JGR-P2O (Adam, lr × decay per epoch, smooth-L1 joint + offset loss) on synthetic "
+        "hands generated on the fly or on 'synth --out' shards. Validates on a fixed synthetic set each "
+        "epoch, writes last.pt / best.pt / log.csv in --out, and resumes from last.pt when run again. "
+        "Uses CUDA when present. For several GPUs: torchrun --nproc_per_node N -m handpose_live.cli train ...",
+        epilog="example:\n  handpose-live train --out runs/jgr --epochs 58 --seed 0",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tr.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, log)")
+    tr.add_argument("--data", default="synthetic", help="'synthetic' (default) or a shard folder")
+    tr.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
+    tr.add_argument("--epochs", type=_positive_int, default=58, help="epochs (default 58, the paper's)")
+    tr.add_argument("--steps-per-epoch", type=_positive_int, default=1000, help="batches per synthetic epoch")
+    tr.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (default 32)")
+    tr.add_argument("--lr", type=_positive_float, default=1e-4, help="initial learning rate (default 1e-4)")
+    tr.add_argument("--lr-decay", type=_positive_float, default=0.96, help="learning-rate factor per epoch")
+    tr.add_argument("--stacks", type=int, default=2, help="stacked stages, 1-3 (default 2)")
+    tr.add_argument("--no-jgr", action="store_true", help="ablation: no graph reasoning (P2O only)")
+    tr.add_argument("--no-offset-loss", action="store_true", help="ablation: no dense offset loss")
+    tr.add_argument("--no-augment", action="store_true", help="no online rotation/scale/shift augmentation")
+    tr.add_argument("--workers", type=_nonnegative_int, default=2, help="data-loading processes (default 2)")
+    tr.add_argument("--val-count", type=_positive_int, default=500, help="validation samples (default 500)")
+    tr.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    tr.add_argument("--max-minutes", type=_positive_float, default=None, help="stop after this wall time")
+    tr.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
+    tr.set_defaults(func=_cmd_train)
+
+    ev = sub.add_parser(
+        "eval",
+        help="score a model on the synthetic test set, or prediction files against labels",
+        description="Mean 3D joint error, per-joint error and the success-frame curve (fraction of frames "
+        "whose worst joint is within 0-80 mm). Either --model (an .onnx or .pt) on the fixed synthetic "
+        "test set, or --pred files in the evaluation toolkit's 'u v d' line format against --gt labels.",
+        epilog="examples:\n  handpose-live eval --model models/jgr_p2o.onnx --out results/\n"
+        "  handpose-live eval --dataset nyu --gt nyu_test_groundtruth_label.txt --pred V2V.txt --pred A2J.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ev.add_argument("--model", type=Path, help="model to evaluate (.onnx or .pt checkpoint)")
+    ev.add_argument("--count", type=_positive_int, default=2000, help="synthetic test frames (default 2000)")
+    ev.add_argument("--provider", default="auto", choices=["auto", "cuda", "tensorrt", "cpu"])
+    ev.add_argument("--gt", type=Path, help="label file, u v d per joint per line")
+    ev.add_argument("--pred", type=Path, action="append", help="predictions file (repeatable)")
+    ev.add_argument("--name", action="append", help="a name per --pred file for the table and plot")
+    ev.add_argument("--dataset", choices=["icvl", "nyu", "msra"], help="camera and joint order of the files")
+    ev.add_argument("--out", type=Path, help="folder for success_curve.png/.csv and per_joint_error.csv")
+    ev.set_defaults(func=_cmd_eval)
+
+    ex = sub.add_parser(
+        "export",
+        help="export a checkpoint to ONNX with its preprocessing metadata",
+        description="Write an ONNX model (dynamic batch) whose metadata carries the joint order, input size, "
+        "cube size, normalisation and training data, then check ONNX Runtime against torch.",
+        epilog="example:\n  handpose-live export --checkpoint runs/jgr/best.pt --out models/jgr_p2o.onnx",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ex.add_argument("--checkpoint", type=Path, required=True, help="a best.pt or last.pt of 'train'")
+    ex.add_argument("--out", type=Path, required=True, help="the .onnx file to write")
+    ex.add_argument("--opset", type=int, default=17, choices=range(17, 21), metavar="17-20", help="ONNX opset")
+    ex.add_argument("--fp16", action="store_true", help="half-precision weights and activations (for GPUs)")
+    ex.set_defaults(func=_cmd_export)
     return parser
 
 

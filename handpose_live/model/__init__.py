@@ -1,0 +1,1 @@
+"""Network definitions (PyTorch). Imported only for training and export, never by the live app."""

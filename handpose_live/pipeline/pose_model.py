@@ -1,0 +1,122 @@
+"""The pose network through ONNX Runtime, with its preprocessing read from the ONNX metadata.
+
+No torch here: this is what the live app and `eval --model x.onnx` run.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+META_KEY = "handpose_live"
+
+
+class ModelError(Exception):
+    """A model file that is missing, unreadable or not a handpose-live model."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Preprocessing and provenance stored in a model's ONNX metadata by `export`."""
+
+    architecture: str
+    input_size: int
+    cube_mm: float
+    joint_order: tuple[str, ...]
+    depth_normalisation: str
+    output: str
+    config: dict
+    training_data: str
+    version: str
+
+    def to_json(self) -> str:
+        """Serialised form written into the ONNX file."""
+        return json.dumps({**self.__dict__, "joint_order": list(self.joint_order)})
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelInfo":
+        """Parse the metadata written by `to_json`."""
+        d = json.loads(text)
+        d["joint_order"] = tuple(d["joint_order"])
+        return cls(**d)
+
+
+PROVIDER_ORDER = {
+    "auto": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
+    "tensorrt": ["TensorrtExecutionProvider", "CPUExecutionProvider"],
+    "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+    "cpu": ["CPUExecutionProvider"],
+}
+
+
+@contextlib.contextmanager
+def _silenced_output():
+    """Send this process's stdout and stderr to /dev/null for a moment, at the descriptor level.
+
+    ONNX Runtime prints a banner on stdout and C++ errors on stderr when a GPU provider it
+    lists cannot load (no CUDA installed); the provider really in use is reported instead.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved + [devnull]:
+            os.close(fd)
+
+
+class PoseModel:
+    """An ONNX pose network: (B, 1, S, S) normalised crops → (B, J, 3) normalised joints."""
+
+    def __init__(self, path: Path, provider: str = "auto", threads: int | None = None):
+        import onnxruntime as ort
+
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"model file {path} does not exist")
+        if provider not in PROVIDER_ORDER:
+            raise ModelError(f"unknown provider {provider!r}; choose one of {', '.join(PROVIDER_ORDER)}")
+        ort.set_default_logger_severity(3)  # a missing CUDA install is reported by providers_in_use, not logs
+        available = set(ort.get_available_providers())
+        providers = [p for p in PROVIDER_ORDER[provider] if p in available]
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        quiet = _silenced_output() if providers != ["CPUExecutionProvider"] else contextlib.nullcontext()
+        try:
+            with quiet:
+                self.session = ort.InferenceSession(str(path), options, providers=providers)
+        except Exception as e:  # onnxruntime raises several unrelated types for bad files
+            raise ModelError(f"{path} is not a readable ONNX model ({type(e).__name__})") from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if META_KEY not in meta:
+            raise ModelError(f"{path} has no handpose-live metadata; export it with 'handpose-live export'")
+        self.info = ModelInfo.from_json(meta[META_KEY])
+        self.input_name = self.session.get_inputs()[0].name
+        self.input_dtype = np.float16 if "float16" in self.session.get_inputs()[0].type else np.float32
+
+    @property
+    def providers_in_use(self) -> list[str]:
+        """Execution providers really running the model (CUDA may be listed yet fall back to CPU)."""
+        return self.session.get_providers()
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        """Normalised joints (B, J, 3) of normalised crops (B, 1, S, S) or (B, S, S)."""
+        x = np.asarray(crops)
+        if x.ndim == 3:
+            x = x[:, None]
+        out = self.session.run(None, {self.input_name: x.astype(self.input_dtype, copy=False)})[0]
+        return out.astype(np.float32, copy=False)

@@ -1,0 +1,1 @@
+"""Training of the networks (PyTorch): data streams, augmentation, the loop, checkpoints."""

@@ -1,0 +1,82 @@
+"""Training data for the pose network: an endless synthetic stream, or arrays (shards, real datasets)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from handpose_live.evaluation import TEST_SEED, VALIDATION_SEED
+from handpose_live.synthetic.generator import SynthSettings, make_sample, render_frame, sample_rng
+from handpose_live.synthetic.shards import load_shards
+from handpose_live.training.augment import AugmentSettings, augment
+
+RESERVED_SEEDS = (VALIDATION_SEED, TEST_SEED)  # never trained on
+
+
+def _partition() -> tuple[int, int]:
+    """(this reader's number, number of readers) over DDP ranks × DataLoader workers."""
+    rank, world = 0, 1
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+    info = get_worker_info()
+    wid, nw = (info.id, info.num_workers) if info is not None else (0, 1)
+    return rank * nw + wid, world * nw
+
+
+class SyntheticStream(IterableDataset):
+    """Endless synthetic samples (seed, start + k); readers interleave so none repeats another's."""
+
+    def __init__(self, seed: int, start: int = 0, settings: SynthSettings = SynthSettings(),
+                 augmentation: AugmentSettings | None = AugmentSettings()):
+        if seed in RESERVED_SEEDS:
+            raise ValueError(f"seed {seed} is reserved for the validation and test sets")
+        self.seed, self.start, self.settings, self.augmentation = seed, start, settings, augmentation
+
+    def __iter__(self):
+        me, readers = _partition()
+        index = self.start + me
+        while True:
+            rng = sample_rng(self.seed, index)
+            frame = render_frame(rng, self.settings)
+            sample = make_sample(frame, rng, self.settings)
+            depth, uvd = sample.crop, sample.uvd
+            if self.augmentation is not None:
+                depth, uvd = augment(depth, uvd, rng, self.augmentation)
+            yield torch.from_numpy(depth[None].astype(np.float32)), torch.from_numpy(uvd.astype(np.float32))
+            index += readers
+
+
+class ArraySamples(Dataset):
+    """Crops and targets held in arrays (from shards or a real dataset), augmented per epoch."""
+
+    def __init__(self, depth: np.ndarray, uvd: np.ndarray, seed: int = 0,
+                 augmentation: AugmentSettings | None = AugmentSettings()):
+        if len(depth) != len(uvd):
+            raise ValueError(f"{len(depth)} crops but {len(uvd)} targets")
+        self.depth, self.uvd, self.seed, self.augmentation = depth, uvd, seed, augmentation
+        self.epoch = 0
+
+    @classmethod
+    def from_shards(cls, folder: Path, seed: int = 0, augmentation: AugmentSettings | None = AugmentSettings()):
+        """All shards of a `synth --out` folder."""
+        paths = sorted(Path(folder).glob("shard_*.npz"))
+        if not paths:
+            raise FileNotFoundError(f"no shard_*.npz files in {folder}")
+        data = load_shards(paths)
+        return cls(data["depth"], data["uvd"], seed, augmentation)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Change the augmentation draws (deterministic per seed, epoch and index)."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.depth)
+
+    def __getitem__(self, k: int):
+        depth = self.depth[k].astype(np.float32)
+        uvd = self.uvd[k].astype(np.float32)
+        if self.augmentation is not None:
+            depth, uvd = augment(depth, uvd, np.random.default_rng([self.seed, self.epoch, k]), self.augmentation)
+        return torch.from_numpy(depth[None]), torch.from_numpy(uvd)

@@ -1,0 +1,231 @@
+"""The training loop of JGR-P2O: Adam with the paper's schedule, validation, checkpoints, CSV log.
+
+Runs on CUDA when present, else the CPU; under `torchrun` with more than one process it
+trains with DistributedDataParallel (each rank reads its own share of the data).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from handpose_live.metrics import score
+from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig, count_parameters, jgr_p2o_loss
+from handpose_live.synthetic.generator import SynthSettings
+from handpose_live.training.augment import AugmentSettings
+from handpose_live.evaluation import VALIDATION_SEED, EvalSet
+from handpose_live.training.data import ArraySamples, SyntheticStream
+
+CHECKPOINT = "last.pt"
+BEST = "best.pt"
+LOG = "log.csv"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """One training run. `data` is "synthetic" (generated on the fly) or a `synth --out` folder."""
+
+    out_dir: str
+    model: JGRP2OConfig = field(default_factory=JGRP2OConfig)
+    data: str = "synthetic"
+    seed: int = 0
+    epochs: int = 58
+    steps_per_epoch: int = 1000  # synthetic data only; a folder's epoch is one pass over it
+    batch_size: int = 32
+    lr: float = 1e-4
+    lr_decay: float = 0.96  # per epoch
+    augment: bool = True
+    workers: int = 2
+    val_count: int = 500
+    device: str = "auto"
+    max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
+    checkpoint_minutes: float = 10.0
+
+    def to_dict(self) -> dict:
+        """JSON-able form (stored in checkpoints)."""
+        return json.loads(json.dumps(asdict(self)))
+
+
+def pick_device(name: str) -> torch.device:
+    """'auto' → CUDA if available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but no CUDA GPU is available")
+    return torch.device(name)
+
+
+def _distributed() -> tuple[int, int, int]:
+    """(rank, world size, local rank) from torchrun's environment."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
+
+
+@torch.no_grad()
+def evaluate(model: JGRP2O, data: EvalSet, device: torch.device, batch_size: int = 64):
+    """Scores (mm) of the final stage on a fixed set, and the predictions in mm."""
+    was_training = model.training
+    model.eval()
+    preds = []
+    for k in range(0, len(data), batch_size):
+        x = torch.from_numpy(data.depth[k : k + batch_size, None]).to(device)
+        preds.append(model.predict(x).float().cpu().numpy())
+    model.train(was_training)
+    pred_mm = data.to_mm(np.concatenate(preds))
+    return score(pred_mm, data.joints_mm), pred_mm
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict:
+    """A checkpoint dict written by `train`."""
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def model_from_checkpoint(path: Path) -> JGRP2O:
+    """Rebuild a model with its stored config and weights (eval mode, CPU)."""
+    ckpt = load_checkpoint(path)
+    model = JGRP2O(JGRP2OConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["model"])
+    return model.eval()
+
+
+def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -> dict:
+    """Train (or resume) a run in `settings.out_dir`; returns the last validation figures."""
+    rank, world, local_rank = _distributed()
+    if world > 1:
+        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        device = torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+    else:
+        device = pick_device(settings.device)
+    main_process = rank == 0
+    out = Path(settings.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(settings.seed)
+
+    model = JGRP2O(settings.model).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    start_epoch, start_step, best = 0, 0, math.inf
+    ckpt_path = out / CHECKPOINT
+    if resume and ckpt_path.exists():
+        ckpt = load_checkpoint(ckpt_path, device)
+        if ckpt["settings"]["model"] != settings.model.to_dict():
+            raise ValueError(f"{ckpt_path} was trained with another model configuration; use another --out")
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        start_epoch, start_step, best = ckpt["epoch"], ckpt["step"], ckpt["best_val_mm"]
+        if main_process:
+            print(f"Resuming {out} at epoch {start_epoch + 1}, step {start_step}")
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    if main_process:
+        print(f"JGR-P2O {settings.model.num_stacks} stacks, {count_parameters(model):,} parameters, on {device}")
+        (out / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
+
+    aug = AugmentSettings() if settings.augment else None
+    synth = SynthSettings()
+    val = EvalSet.synthetic(VALIDATION_SEED, settings.val_count, synth) if main_process else None
+    arrays = None if settings.data == "synthetic" else ArraySamples.from_shards(Path(settings.data), settings.seed, aug)
+    steps = settings.steps_per_epoch if arrays is None else len(arrays) // (settings.batch_size * world)
+    if steps < 1:
+        raise ValueError(f"{settings.data} holds fewer samples than one batch of {settings.batch_size}")
+
+    log_path = out / LOG
+    if main_process and not log_path.exists():
+        with log_path.open("w", newline="") as f:
+            csv.writer(f).writerow(["epoch", "step", "samples", "lr", "train_loss", "val_mean_mm",
+                                    "val_success_20mm", "val_success_40mm", "wall_s"])
+    t_start = time.monotonic()
+    last_ckpt = time.monotonic()
+    figures: dict = {}
+    stop = False
+
+    def save(epoch: int, step: int, best_val: float) -> None:
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "config": settings.model.to_dict(),
+                    "settings": settings.to_dict(), "epoch": epoch, "step": step, "best_val_mm": best_val},
+                   out / (CHECKPOINT + ".tmp"))
+        os.replace(out / (CHECKPOINT + ".tmp"), out / CHECKPOINT)  # never a half-written checkpoint
+
+    for epoch in range(start_epoch, settings.epochs):
+        lr = settings.lr * settings.lr_decay**epoch
+        for g in opt.param_groups:
+            g["lr"] = lr
+        first = start_step if epoch == start_epoch else 0
+        if arrays is None:
+            # Sample indices continue where the run stopped, so a resumed run sees new data.
+            consumed = (epoch * steps + first) * settings.batch_size * world
+            source = SyntheticStream(settings.seed, consumed, synth, aug)
+            loader = DataLoader(source, batch_size=settings.batch_size, num_workers=settings.workers,
+                                persistent_workers=False)
+        else:
+            arrays.set_epoch(epoch)
+            sampler = torch.utils.data.DistributedSampler(arrays, seed=settings.seed) if world > 1 else None
+            if sampler is not None:
+                sampler.set_epoch(epoch)
+            gen = torch.Generator().manual_seed(settings.seed * 1000 + epoch)
+            loader = DataLoader(arrays, batch_size=settings.batch_size, shuffle=sampler is None, sampler=sampler,
+                                num_workers=settings.workers, drop_last=True, generator=gen)
+        bar = tqdm(total=steps, initial=first, desc=f"epoch {epoch + 1}/{settings.epochs}",
+                   disable=not (progress and main_process), unit="step")
+        losses = []
+        t_epoch = time.monotonic()
+        net.train()
+        it = iter(loader)
+        if arrays is not None:
+            for _ in range(first):  # skip batches already trained on in this epoch
+                next(it)
+        for step in range(first, steps):
+            depth, uvd = next(it)
+            depth, uvd = depth.to(device, non_blocking=True), uvd.to(device, non_blocking=True)
+            outputs = net(depth)
+            loss, parts = jgr_p2o_loss(model, depth, uvd, outputs)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            done = step + 1 - first
+            rate = done * settings.batch_size * world / max(time.monotonic() - t_epoch, 1e-9)
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", samples_s=f"{rate:.0f}")
+            bar.update(1)
+            over_time = settings.max_minutes is not None and time.monotonic() - t_start > 60 * settings.max_minutes
+            if main_process and (over_time or time.monotonic() - last_ckpt > 60 * settings.checkpoint_minutes):
+                save(epoch, step + 1, best)
+                last_ckpt = time.monotonic()
+            if over_time:
+                stop = True
+                break
+        bar.close()
+        del it, loader
+        if main_process:
+            finished = not stop
+            scores, _ = evaluate(model, val, device)
+            figures = {"epoch": epoch + 1, "val_mean_mm": scores.mean_mm, "val_success_20mm": scores.success_at(20),
+                       "val_success_40mm": scores.success_at(40), "train_loss": float(np.mean(losses)) if losses else None}
+            step_done = steps if finished else step + 1
+            with log_path.open("a", newline="") as f:
+                csv.writer(f).writerow([epoch + 1, step_done, (epoch * steps + step_done) * settings.batch_size * world,
+                                        f"{lr:.3g}", f"{figures['train_loss']:.5f}", f"{scores.mean_mm:.3f}",
+                                        f"{scores.success_at(20):.4f}", f"{scores.success_at(40):.4f}",
+                                        f"{time.monotonic() - t_start:.0f}"])
+            print(f"epoch {epoch + 1}: validation mean error {scores.mean_mm:.2f} mm, "
+                  f"frames within 20 / 40 mm {scores.success_at(20):.1%} / {scores.success_at(40):.1%}")
+            if scores.mean_mm < best:
+                best = scores.mean_mm
+                torch.save({"model": model.state_dict(), "config": settings.model.to_dict(),
+                            "settings": settings.to_dict(), "epoch": epoch + 1, "val_mean_mm": best}, out / BEST)
+            save(epoch + 1 if finished else epoch, 0 if finished else step_done, best)
+        if stop:
+            break
+    if world > 1:
+        torch.distributed.destroy_process_group()
+    return figures
+
+
+def with_overrides(base: TrainSettings, **changes) -> TrainSettings:
+    """A copy of `base` with some fields changed (for the CLI and ablations)."""
+    return replace(base, **changes)

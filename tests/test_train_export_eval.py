@@ -1,0 +1,142 @@
+import csv
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from handpose_live.cli import main
+from handpose_live.evaluation import TEST_SEED, TOOLKIT_CAMERAS, EvalFileError, read_uvd_file, score_files, write_uvd_file
+from handpose_live.export import export_onnx
+from handpose_live.metrics import score, success_curve
+from handpose_live.model.jgr_p2o import JGRP2OConfig
+from handpose_live.pipeline.pose_model import ModelError, PoseModel
+from handpose_live.training.data import SyntheticStream
+from handpose_live.training.train import BEST, CHECKPOINT, LOG, TrainSettings, train
+
+TINY = JGRP2OConfig(num_stacks=1, channels=32)
+
+
+def _tiny_run(out, epochs=2):
+    return TrainSettings(out_dir=str(out), model=TINY, epochs=epochs, steps_per_epoch=3, batch_size=4, val_count=8,
+                         workers=0, lr=1e-3)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    figures = train(_tiny_run(out), progress=False)
+    return out, figures
+
+
+def test_training_writes_checkpoints_log_and_resumes(trained):
+    out, figures = trained
+    assert (out / CHECKPOINT).is_file() and (out / BEST).is_file()
+    assert figures["epoch"] == 2 and np.isfinite(figures["val_mean_mm"])
+    train(_tiny_run(out, epochs=3), progress=False)
+    rows = list(csv.DictReader((out / LOG).open()))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert float(rows[2]["lr"]) == pytest.approx(1e-3 * 0.96**2, rel=1e-2)
+    assert int(rows[2]["samples"]) == 3 * 3 * 4
+
+
+def test_resume_refuses_another_architecture(trained, tmp_path):
+    out, _ = trained
+    other = TrainSettings(out_dir=str(out), model=JGRP2OConfig(num_stacks=1, channels=64), epochs=5, workers=0)
+    with pytest.raises(ValueError, match="another model configuration"):
+        train(other, progress=False)
+
+
+def test_reserved_seeds_are_never_trained_on():
+    with pytest.raises(ValueError, match="reserved"):
+        SyntheticStream(TEST_SEED)
+
+
+def test_stream_readers_do_not_overlap():
+    it = iter(SyntheticStream(5, start=0, augmentation=None))
+    a = [next(it)[1] for _ in range(3)]
+    it2 = iter(SyntheticStream(5, start=1, augmentation=None))
+    torch.testing.assert_close(next(it2)[1], a[1])
+
+
+def test_export_parity_and_metadata(trained, tmp_path):
+    out, _ = trained
+    onnx_path = tmp_path / "m.onnx"
+    info, err = export_onnx(out / BEST, onnx_path)
+    assert err < 1e-4
+    model = PoseModel(onnx_path, provider="cpu")
+    assert model.info.cube_mm == 250.0 and model.info.input_size == 96
+    assert model.info.joint_order[0] == "wrist" and len(model.info.joint_order) == 21
+    assert model.info.config["channels"] == 32
+    assert model.providers_in_use == ["CPUExecutionProvider"]
+    for batch in (1, 5):  # dynamic batch
+        assert model.predict(np.zeros((batch, 96, 96), np.float32)).shape == (batch, 21, 3)
+    # The CLI evaluates the exported model on the synthetic test set.
+    assert main(["eval", "--model", str(onnx_path), "--count", "10", "--out", str(tmp_path / "ev")]) == 0
+    assert (tmp_path / "ev" / "success_curve.png").is_file()
+
+
+def test_pose_model_errors(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        PoseModel(tmp_path / "missing.onnx")
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="not a readable ONNX model"):
+        PoseModel(bad)
+
+
+def test_metric_on_hand_made_fixture():
+    gt = np.zeros((2, 3, 3))
+    pred = gt.copy()
+    pred[0, 0] = [3.0, 4.0, 0.0]  # 5 mm
+    pred[1, 2] = [0.0, 0.0, 30.0]  # 30 mm
+    s = score(pred, gt)
+    assert s.mean_mm == pytest.approx(35.0 / 6)
+    np.testing.assert_allclose(s.per_joint_mm, [2.5, 0.0, 15.0])
+    assert s.success_at(5) == 0.5 and s.success_at(29) == 0.5 and s.success_at(30) == 1.0
+    np.testing.assert_allclose(success_curve(np.array([[1.0, 50.0]]), np.array([0, 49, 50])), [0, 0, 1])
+
+
+def test_toolkit_files_round_trip_and_scoring(tmp_path):
+    cam = TOOLKIT_CAMERAS["icvl"]
+    rng = np.random.default_rng(0)
+    xyz = rng.uniform([-50, -50, 300], [50, 50, 400], (4, 16, 3))
+    moved = xyz + np.array([0.0, 0.0, 10.0])  # every joint 10 mm further away
+    write_uvd_file(tmp_path / "gt.txt", cam.project(xyz))
+    write_uvd_file(tmp_path / "pred.txt", cam.project(moved))
+    np.testing.assert_allclose(read_uvd_file(tmp_path / "gt.txt", 16), cam.project(xyz), atol=1e-4)
+    s = score_files(tmp_path / "gt.txt", tmp_path / "pred.txt", "icvl")
+    assert s.mean_mm == pytest.approx(10.0, abs=1e-3) and s.frames == 4
+
+
+def test_toolkit_file_errors(tmp_path):
+    (tmp_path / "short.txt").write_text("1 2 3\n")
+    with pytest.raises(EvalFileError, match="line 1 .* has 3 numbers, expected 48"):
+        read_uvd_file(tmp_path / "short.txt", 16)
+    (tmp_path / "word.txt").write_text("a " * 48 + "\n")
+    with pytest.raises(EvalFileError, match="not a number"):
+        read_uvd_file(tmp_path / "word.txt", 16)
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(EvalFileError, match="no frames"):
+        read_uvd_file(tmp_path / "empty.txt", 16)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["eval"], "either --model"),
+        (["eval", "--model", "nothing.onnx"], "does not exist"),
+        (["eval", "--model", "model.h5"], ".onnx file or a .pt"),
+        (["eval", "--pred", "p.txt", "--dataset", "nyu"], "--gt FILE"),
+        (["eval", "--pred", "p.txt", "--gt", "g.txt", "--dataset", "nyu"], "does not exist"),
+        (["export", "--checkpoint", "none.pt", "--out", "m.onnx"], "does not exist"),
+        (["train", "--out", "r", "--data", "no_such_folder"], "'synthetic' or a folder"),
+        (["train", "--out", "r", "--stacks", "4"], "1, 2 or 3"),
+        (["train", "--out", "r", "--seed", "1000003"], "reserved"),
+    ],
+)
+def test_cli_errors_exit_2_with_one_sentence(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
