@@ -128,8 +128,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from handpose_live.training.train import TrainSettings, train
     except ImportError as e:
         raise UsageError(f"training needs PyTorch, which is not installed here ({e.name})") from None
-    if args.data != "synthetic" and not Path(args.data).is_dir():
-        raise UsageError(f"--data must be 'synthetic' or a folder written by 'synth --out', got {args.data}")
+    kind = args.data.partition(":")[0]
+    if args.data != "synthetic" and kind not in ("msra", "icvl", "nyu") and not Path(args.data).is_dir():
+        raise UsageError(
+            f"--data must be 'synthetic', a folder written by 'synth --out', msra:ROOT, "
+            f"icvl:DEPTH_DIR:LABEL_FILE or nyu:SPLIT_DIR:LABEL_FILE; got {args.data}"
+        )
     if args.stacks not in (1, 2, 3):
         raise UsageError(f"--stacks must be 1, 2 or 3, got {args.stacks}")
     model = JGRP2OConfig(num_stacks=args.stacks, use_jgr=not args.no_jgr, offset_loss=not args.no_offset_loss)
@@ -139,11 +143,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         augment=not args.no_augment, workers=args.workers, val_count=args.val_count, device=args.device,
         max_minutes=args.max_minutes,
     )
+    from handpose_live.datasets import DatasetError
+
     try:
         figures = train(settings, resume=not args.restart)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    except FileNotFoundError as e:
+    except (ValueError, FileNotFoundError, DatasetError) as e:
         raise UsageError(str(e)) from None
     if figures:
         print(f"Done: validation mean error {figures['val_mean_mm']:.2f} mm after epoch {figures['epoch']}; "
@@ -289,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     tr.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, log)")
-    tr.add_argument("--data", default="synthetic", help="'synthetic' (default) or a shard folder")
+    tr.add_argument("--data", default="synthetic",
+                    help="'synthetic' (default), a shard folder, msra:ROOT, icvl:DEPTH_DIR:LABELS or nyu:SPLIT_DIR:LABELS")
     tr.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
     tr.add_argument("--epochs", type=_positive_int, default=58, help="epochs (default 58, the paper's)")
     tr.add_argument("--steps-per-epoch", type=_positive_int, default=1000, help="batches per synthetic epoch")

@@ -130,8 +130,9 @@ def test_toolkit_file_errors(tmp_path):
         (["eval", "--pred", "p.txt", "--dataset", "nyu"], "--gt FILE"),
         (["eval", "--pred", "p.txt", "--gt", "g.txt", "--dataset", "nyu"], "does not exist"),
         (["export", "--checkpoint", "none.pt", "--out", "m.onnx"], "does not exist"),
-        (["train", "--out", "r", "--data", "no_such_folder"], "'synthetic' or a folder"),
+        (["train", "--out", "r", "--data", "no_such_folder"], "must be 'synthetic', a folder"),
         (["train", "--out", "r", "--stacks", "4"], "1, 2 or 3"),
+        (["train", "--out", "r", "--data", "icvl:only_one_part"], "icvl:DEPTH_DIR:LABEL_FILE"),
         (["train", "--out", "r", "--seed", "1000003"], "reserved"),
     ],
 )

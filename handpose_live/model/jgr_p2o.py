@@ -220,22 +220,30 @@ class JGRP2O(nn.Module):
         return (uvd[:, :, :, None] - pix[:, None]).view(uvd.shape[0], uvd.shape[1], 3, s, s)
 
 
-def smooth_l1(pred: torch.Tensor, target: torch.Tensor, delta: float) -> torch.Tensor:
-    """Huber loss with threshold δ, summed over all but the batch dimension, averaged over the batch."""
-    return F.huber_loss(pred, target, reduction="none", delta=delta).flatten(1).sum(1).mean()
+def smooth_l1(pred: torch.Tensor, target: torch.Tensor, delta: float, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Huber loss with threshold δ (times an optional broadcast weight), summed per sample, averaged over the batch."""
+    loss = F.huber_loss(pred, target, reduction="none", delta=delta)
+    if weight is not None:
+        loss = loss * weight
+    return loss.flatten(1).sum(1).mean()
 
 
 def jgr_p2o_loss(
-    model: JGRP2O, depth: torch.Tensor, uvd: torch.Tensor, outputs: list[StageOutput]
+    model: JGRP2O, depth: torch.Tensor, uvd: torch.Tensor, outputs: list[StageOutput], mask: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """SPEC §4 loss summed over stages: smooth-L1 on joints + β·smooth-L1 on the dense offsets."""
+    """SPEC §4 loss summed over stages: smooth-L1 on joints + β·smooth-L1 on the dense offsets.
+
+    `mask` (B, J) leaves out joints a dataset does not label.
+    """
     cfg = model.cfg
-    joint_loss = sum(smooth_l1(o.uvd, uvd, cfg.huber_delta) for o in outputs)
+    jw = None if mask is None else mask.to(uvd.dtype)[:, :, None]
+    joint_loss = sum(smooth_l1(o.uvd, uvd, cfg.huber_delta, jw) for o in outputs)
     total = joint_loss
     parts = {"joints": joint_loss.item()}
     if cfg.offset_loss:
         target = model.offset_targets(depth, uvd)
-        off_loss = sum(smooth_l1(o.offsets, target, cfg.huber_delta) for o in outputs) * cfg.offset_loss_weight
+        ow = None if jw is None else jw[:, :, :, None, None]
+        off_loss = sum(smooth_l1(o.offsets, target, cfg.huber_delta, ow) for o in outputs) * cfg.offset_loss_weight
         total = total + off_loss
         parts["offsets"] = off_loss.item()
     return total, parts

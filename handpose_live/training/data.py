@@ -44,7 +44,8 @@ class SyntheticStream(IterableDataset):
             depth, uvd = sample.crop, sample.uvd
             if self.augmentation is not None:
                 depth, uvd = augment(depth, uvd, rng, self.augmentation)
-            yield torch.from_numpy(depth[None].astype(np.float32)), torch.from_numpy(uvd.astype(np.float32))
+            yield (torch.from_numpy(depth[None].astype(np.float32)), torch.from_numpy(uvd.astype(np.float32)),
+                   torch.ones(len(uvd), dtype=torch.bool))
             index += readers
 
 
@@ -52,10 +53,11 @@ class ArraySamples(Dataset):
     """Crops and targets held in arrays (from shards or a real dataset), augmented per epoch."""
 
     def __init__(self, depth: np.ndarray, uvd: np.ndarray, seed: int = 0,
-                 augmentation: AugmentSettings | None = AugmentSettings()):
+                 augmentation: AugmentSettings | None = AugmentSettings(), mask: np.ndarray | None = None):
         if len(depth) != len(uvd):
             raise ValueError(f"{len(depth)} crops but {len(uvd)} targets")
         self.depth, self.uvd, self.seed, self.augmentation = depth, uvd, seed, augmentation
+        self.mask = np.ones(uvd.shape[:2], bool) if mask is None else mask
         self.epoch = 0
 
     @classmethod
@@ -66,6 +68,26 @@ class ArraySamples(Dataset):
             raise FileNotFoundError(f"no shard_*.npz files in {folder}")
         data = load_shards(paths)
         return cls(data["depth"], data["uvd"], seed, augmentation)
+
+    @classmethod
+    def from_spec(cls, spec: str, seed: int = 0, augmentation: AugmentSettings | None = AugmentSettings()):
+        """Training arrays from a `--data` value: a shard folder, or msra:ROOT, icvl:DEPTH_DIR:LABELS,
+        nyu:SPLIT_DIR:LABELS (real datasets in their own formats, cropped around their labels)."""
+        from handpose_live import datasets as ds
+
+        kind, _, rest = spec.partition(":")
+        if kind not in ("msra", "icvl", "nyu"):
+            return cls.from_shards(Path(spec), seed, augmentation)
+        parts = rest.split(":")
+        expected = 1 if kind == "msra" else 2
+        if len(parts) != expected or not all(parts):
+            usage = {"msra": "msra:ROOT", "icvl": "icvl:DEPTH_DIR:LABEL_FILE", "nyu": "nyu:SPLIT_DIR:LABEL_FILE"}[kind]
+            raise ValueError(f"--data {spec!r} should read {usage}")
+        frames = {"msra": lambda: ds.iter_msra(Path(parts[0])),
+                  "icvl": lambda: ds.iter_icvl(Path(parts[0]), Path(parts[1])),
+                  "nyu": lambda: ds.iter_nyu(Path(parts[0]), Path(parts[1]))}[kind]()
+        data = ds.crop_frames(frames)
+        return cls(data["depth"], data["uvd"], seed, augmentation, data["mask"])
 
     def set_epoch(self, epoch: int) -> None:
         """Change the augmentation draws (deterministic per seed, epoch and index)."""
@@ -79,4 +101,4 @@ class ArraySamples(Dataset):
         uvd = self.uvd[k].astype(np.float32)
         if self.augmentation is not None:
             depth, uvd = augment(depth, uvd, np.random.default_rng([self.seed, self.epoch, k]), self.augmentation)
-        return torch.from_numpy(depth[None]), torch.from_numpy(uvd)
+        return torch.from_numpy(depth[None]), torch.from_numpy(uvd), torch.from_numpy(self.mask[k])

@@ -32,7 +32,8 @@ LOG = "log.csv"
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """One training run. `data` is "synthetic" (generated on the fly) or a `synth --out` folder."""
+    """One training run. `data`: "synthetic" (generated on the fly), a `synth --out` folder, or a real
+    dataset as msra:ROOT, icvl:DEPTH_DIR:LABEL_FILE or nyu:SPLIT_DIR:LABEL_FILE."""
 
     out_dir: str
     model: JGRP2OConfig = field(default_factory=JGRP2OConfig)
@@ -130,7 +131,7 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
     aug = AugmentSettings() if settings.augment else None
     synth = SynthSettings()
     val = EvalSet.synthetic(VALIDATION_SEED, settings.val_count, synth) if main_process else None
-    arrays = None if settings.data == "synthetic" else ArraySamples.from_shards(Path(settings.data), settings.seed, aug)
+    arrays = None if settings.data == "synthetic" else ArraySamples.from_spec(settings.data, settings.seed, aug)
     steps = settings.steps_per_epoch if arrays is None else len(arrays) // (settings.batch_size * world)
     if steps < 1:
         raise ValueError(f"{settings.data} holds fewer samples than one batch of {settings.batch_size}")
@@ -180,10 +181,9 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
             for _ in range(first):  # skip batches already trained on in this epoch
                 next(it)
         for step in range(first, steps):
-            depth, uvd = next(it)
-            depth, uvd = depth.to(device, non_blocking=True), uvd.to(device, non_blocking=True)
+            depth, uvd, mask = (t.to(device, non_blocking=True) for t in next(it))
             outputs = net(depth)
-            loss, parts = jgr_p2o_loss(model, depth, uvd, outputs)
+            loss, parts = jgr_p2o_loss(model, depth, uvd, outputs, mask)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
