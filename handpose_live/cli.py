@@ -250,6 +250,46 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0 if err < tolerance else 1
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    """Time the pose network: ONNX Runtime per provider, and torch eager for the same weights."""
+    import json
+
+    args.provider = args.provider or ["auto"]
+    from handpose_live.bench import bench_onnx, bench_torch
+    from handpose_live.pipeline.pose_model import ModelError
+
+    batches = (1, 32)
+    results: dict = {"providers": {}}
+    print(f"{'runtime':34s} {'batch':>5s} {'median ms':>10s} {'p95 ms':>8s} {'ms/frame':>9s} {'frames/s':>9s}")
+
+    def show(name: str, timings: dict) -> None:
+        for b, t in timings.items():
+            print(f"{name:34s} {b:5d} {t.median_ms:10.2f} {t.p95_ms:8.2f} {t.per_frame(b):9.2f} "
+                  f"{1000.0 / t.per_frame(b):9.1f}")
+
+    for provider in args.provider:
+        try:
+            timings, used = bench_onnx(args.model, provider, batches, args.runs, args.threads)
+        except ModelError as e:
+            raise UsageError(str(e)) from None
+        name = f"onnxruntime {used[0].replace('ExecutionProvider', '')}"
+        show(name, timings)
+        results["providers"][used[0]] = {f"batch{b}_ms": t.median_ms for b, t in timings.items()}
+    first = next(iter(results["providers"].values()))
+    results["model"] = first
+    if args.checkpoint is not None:
+        try:
+            timings = bench_torch(args.checkpoint, batches, args.runs, args.torch_device)
+        except ImportError:
+            raise UsageError("--checkpoint needs PyTorch, which is not installed here") from None
+        show(f"torch eager {args.torch_device}", timings)
+        results["torch"] = {f"batch{b}_ms": t.median_ms for b, t in timings.items()}
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=1))
+        print(f"Wrote {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `handpose-live` command."""
     parser = argparse.ArgumentParser(
@@ -345,6 +385,23 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--opset", type=int, default=17, choices=range(17, 21), metavar="17-20", help="ONNX opset")
     ex.add_argument("--fp16", action="store_true", help="half-precision weights and activations (for GPUs)")
     ex.set_defaults(func=_cmd_export)
+
+    be = sub.add_parser(
+        "bench",
+        help="time the pose network (ONNX Runtime per provider, torch eager)",
+        description="Warm up, then time the model alone at batch 1 and 32: median and 95th percentile in ms.",
+        epilog="example:\n  handpose-live bench --model models/jgr_p2o.onnx --checkpoint runs/jgr/best.pt --json bench.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    be.add_argument("--model", type=Path, default=Path("models/jgr_p2o.onnx"), help="ONNX model")
+    be.add_argument("--checkpoint", type=Path, help="the same weights as a .pt, to time torch eager too")
+    be.add_argument("--provider", action="append", choices=["auto", "cuda", "tensorrt", "cpu"],
+                    help="ONNX Runtime provider (repeatable; default auto)")
+    be.add_argument("--threads", type=_positive_int, default=None, help="ONNX Runtime intra-op threads")
+    be.add_argument("--torch-device", default="cpu", help="device for torch eager (default cpu)")
+    be.add_argument("--runs", type=_positive_int, default=50, help="timed runs per case (default 50)")
+    be.add_argument("--json", type=Path, help="also write the figures as JSON")
+    be.set_defaults(func=_cmd_bench, provider=None)
     return parser
 
 

@@ -1,4 +1,5 @@
 import csv
+import json
 import sys
 
 import numpy as np
@@ -74,6 +75,12 @@ def test_export_parity_and_metadata(trained, tmp_path):
     # The CLI evaluates the exported model on the synthetic test set.
     assert main(["eval", "--model", str(onnx_path), "--count", "10", "--out", str(tmp_path / "ev")]) == 0
     assert (tmp_path / "ev" / "success_curve.png").is_file()
+    # And times it against torch eager.
+    bench_json = tmp_path / "bench.json"
+    assert main(["bench", "--model", str(onnx_path), "--checkpoint", str(out / BEST), "--runs", "2", "--provider",
+                 "cpu", "--json", str(bench_json)]) == 0
+    figures = json.loads(bench_json.read_text())
+    assert figures["model"]["batch1_ms"] > 0 and figures["torch"]["batch32_ms"] > 0
 
 
 def test_pose_model_errors(tmp_path):
@@ -141,3 +148,19 @@ def test_cli_errors_exit_2_with_one_sentence(argv, message, tmp_path, monkeypatc
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_distributed_training_under_torchrun(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    torchrun = Path(sys.executable).parent / "torchrun"
+    out = tmp_path / "ddp"
+    r = subprocess.run(
+        [str(torchrun), "--nproc_per_node", "2", "-m", "handpose_live.cli", "train", "--out", str(out), "--epochs",
+         "1", "--steps-per-epoch", "2", "--batch-size", "2", "--val-count", "4", "--workers", "0", "--stacks", "1"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = list(csv.DictReader((out / LOG).open()))
+    assert rows[0]["samples"] == str(2 * 2 * 2)  # steps × batch × 2 processes
