@@ -17,24 +17,26 @@ class UsageError(Exception):
     """Bad input from the user: reported as one sentence, exit status 2."""
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r} (example: 1000)") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value} (example: 1000)")
-    return value
+def _number(parse: type, minimum: float, strict: bool, example: str):
+    """An argparse type: a number of type `parse` above (strict) or at least `minimum`."""
+    what = {int: "whole number", float: "number"}[parse]
+    bound = f"> {minimum:g}" if strict else f"≥ {minimum:g}"
+
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            value = None
+        if value is None or not (value > minimum if strict else value >= minimum):
+            raise argparse.ArgumentTypeError(f"expected a {what} {bound}, got {text!r} (example: {example})")
+        return value
+
+    return convert
 
 
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r} (example: 0)") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {value} (example: 0)")
-    return value
+_positive_int = _number(int, 0, strict=True, example="1000")
+_nonnegative_int = _number(int, 0, strict=False, example="0")
+_positive_float = _number(float, 0.0, strict=True, example="0.0001")
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -109,16 +111,6 @@ def _write_preview(path: Path, count: int, seed: int, settings) -> None:
     if not cv2.imwrite(str(path), contact_sheet(tiles)):
         raise UsageError(f"could not write {path}")
     print(f"Wrote a preview of {count} synthetic frames to {path}")
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r} (example: 0.0001)") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r} (example: 0.0001)")
-    return value
 
 
 def _cmd_train(args: argparse.Namespace) -> int:

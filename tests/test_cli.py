@@ -27,8 +27,8 @@ def test_synth_writes_shards(tmp_path):
     [
         (["synth"], "needs --out"),
         (["synth", "--preview", "x.jpg"], ".png"),
-        (["synth", "--count", "0", "--preview", "x.png"], "positive whole number"),
-        (["synth", "--count", "ten", "--preview", "x.png"], "positive whole number"),
+        (["synth", "--count", "0", "--preview", "x.png"], "whole number > 0"),
+        (["synth", "--count", "ten", "--preview", "x.png"], "whole number > 0"),
         (["synth", "--preview", "x.png", "--count", "1000"], "at most 256"),
         (["synth", "--width", "100", "--height", "100", "--preview", "x.png"], "not a scaled version"),
     ],
