@@ -7,7 +7,7 @@ import numpy as np
 
 from handpose_live.camera import Intrinsics
 
-__all__ = ["Intrinsics", "DepthFrame"]
+__all__ = ["Intrinsics", "DepthFrame", "HandPoseResult"]
 
 
 @dataclass(frozen=True)
@@ -26,3 +26,21 @@ class DepthFrame:
                 f"depth image is {w}x{h} but the intrinsics describe "
                 f"{self.intrinsics.width}x{self.intrinsics.height}"
             )
+
+
+@dataclass(frozen=True)
+class HandPoseResult:
+    """What the estimator found in one depth image (MediaPipe-style result).
+
+    Joint arrays are in canonical order (`joints.Joint`); when no hand was found they are
+    empty (0 rows) and `center_mm` and `crop` are None.
+    """
+
+    hand_found: bool
+    joints_mm: np.ndarray  # (21, 3) camera frame, mm
+    joints_px: np.ndarray  # (21, 2) image pixels
+    center_mm: np.ndarray | None  # (3,) the crop centre
+    crop: np.ndarray | None  # (S, S) the network input, normalised depth
+    timings_ms: dict[str, float]  # per stage: detect, crop, infer, post
+    provider: str  # ONNX Runtime execution provider that ran the model
+    tracked: bool = False  # the centre came from the previous frame's hand

@@ -31,3 +31,20 @@ def open_hand_facing_camera(distance_mm: float = 450.0) -> tuple[np.ndarray, np.
     pose = HandPose(GESTURES["open"], np.zeros(2))
     joints = forward_kinematics(shape, pose) @ PALM_TO_CAMERA.T + np.array([0.0, 40.0, distance_mm])
     return joints, PALM_TO_CAMERA @ forearm_direction(shape, pose)
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory):
+    """A small, untrained JGR-P2O exported to ONNX with real metadata (for pipeline tests)."""
+    import torch
+
+    from handpose_live.export import export_onnx
+    from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig
+
+    torch.manual_seed(0)
+    cfg = JGRP2OConfig(num_stacks=1, channels=32)
+    folder = tmp_path_factory.mktemp("tiny_model")
+    torch.save({"model": JGRP2O(cfg).state_dict(), "config": cfg.to_dict(), "settings": {"seed": 0}},
+               folder / "tiny.pt")
+    export_onnx(folder / "tiny.pt", folder / "tiny.onnx", training_data="none (random weights, tests only)")
+    return folder / "tiny.onnx"

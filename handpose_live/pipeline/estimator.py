@@ -1,0 +1,106 @@
+"""HandPoseEstimator: depth image in, 21 joints in camera millimetres out (ONNX Runtime, no torch).
+
+Stages: detect (nearest hand-sized blob and its centre of mass, or re-centre on the previous
+frame's hand) → crop (cube around the centre, 96×96) → infer (JGR-P2O) → post (back to
+camera mm and pixels). Cube size and input size come from the model's metadata.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from handpose_live.camera import Intrinsics
+from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
+from handpose_live.pipeline.detect import DetectSettings, find_hand, track_hand
+from handpose_live.pipeline.pose_model import PoseModel
+from handpose_live.types import HandPoseResult
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "jgr_p2o.onnx"
+
+
+@dataclass(frozen=True)
+class EstimatorOptions:
+    """Settings of a HandPoseEstimator.
+
+    Args:
+        model_path: the exported pose network (its metadata gives cube and input size).
+        provider: ONNX Runtime preference: auto (TensorRT, CUDA, then CPU), tensorrt, cuda or cpu.
+        min_depth_mm, max_depth_mm: where a hand may be.
+        tracking: start from the previous frame's hand instead of searching the whole frame.
+        threads: ONNX Runtime intra-op threads (None: its default).
+    """
+
+    model_path: Path = DEFAULT_MODEL
+    provider: str = "auto"
+    min_depth_mm: float = 150.0
+    max_depth_mm: float = 1200.0
+    tracking: bool = True
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_depth_mm < self.max_depth_mm:
+            raise ValueError(f"depth range {self.min_depth_mm}-{self.max_depth_mm} mm is empty or negative")
+
+
+class HandPoseEstimator:
+    """Estimates one hand's 3D joints per depth image; keeps the last hand for tracking."""
+
+    def __init__(self, options: EstimatorOptions = EstimatorOptions()):
+        self.options = options
+        self.model = PoseModel(options.model_path, options.provider, options.threads)
+        info = self.model.info
+        self.cube_mm = info.cube_mm
+        self.input_size = info.input_size
+        self.detect_settings = DetectSettings(
+            min_depth_mm=options.min_depth_mm, max_depth_mm=options.max_depth_mm, cube_mm=info.cube_mm
+        )
+        self.provider = self.model.providers_in_use[0].replace("ExecutionProvider", "")
+        self._previous: np.ndarray | None = None
+
+    def __enter__(self) -> "HandPoseEstimator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the ONNX Runtime session."""
+        self.model = None
+
+    def reset(self) -> None:
+        """Forget the tracked hand; the next frame is searched in full."""
+        self._previous = None
+
+    def estimate(self, depth_mm: np.ndarray, intrinsics: Intrinsics) -> HandPoseResult:
+        """Joints of the hand in one depth image (float mm, 0 = no data)."""
+        if self.model is None:
+            raise RuntimeError("this HandPoseEstimator is closed")
+        if depth_mm.shape != (intrinsics.height, intrinsics.width):
+            raise ValueError(f"depth image {depth_mm.shape[::-1]} does not match the intrinsics "
+                             f"{intrinsics.width}x{intrinsics.height}")
+        t0 = time.perf_counter()
+        det = None
+        if self.options.tracking and self._previous is not None:
+            det = track_hand(depth_mm, intrinsics, self._previous, self.detect_settings)
+        if det is None:
+            det = find_hand(depth_mm, intrinsics, self.detect_settings)
+        t1 = time.perf_counter()
+        if det is None:
+            self._previous = None
+            return HandPoseResult(False, np.zeros((0, 3)), np.zeros((0, 2)), None, None,
+                                  {"detect": (t1 - t0) * 1e3}, self.provider)
+        box = make_crop_box(det.center_mm, intrinsics, self.cube_mm, self.input_size)
+        crop = crop_depth(depth_mm, box)
+        t2 = time.perf_counter()
+        uvd = self.model.predict(crop[None])[0]
+        t3 = time.perf_counter()
+        joints = crop_to_joints(uvd, box)
+        pixels = intrinsics.project(joints)[:, :2]
+        self._previous = det.center_mm
+        t4 = time.perf_counter()
+        timings = {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3, "infer": (t3 - t2) * 1e3,
+                   "post": (t4 - t3) * 1e3}
+        return HandPoseResult(True, joints, pixels, det.center_mm, crop, timings, self.provider, det.tracked)

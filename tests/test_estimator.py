@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from conftest import open_hand_facing_camera
+from handpose_live import EstimatorOptions, HandPoseEstimator, HandPoseResult
+from handpose_live.synthetic.render import Plane, render_depth
+
+
+@pytest.fixture
+def frame(vga):
+    joints, fdir = open_hand_facing_camera(450.0)
+    return render_depth(joints, vga, forearm_direction=fdir, forearm_length_mm=120.0,
+                        planes=(Plane((0.0, 0.0, 1.0), 950.0),))
+
+
+def test_estimate_returns_a_full_result(tiny_onnx, frame, vga):
+    with HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, provider="cpu")) as est:
+        assert est.cube_mm == 250.0 and est.input_size == 96  # from the model's metadata
+        r = est.estimate(frame, vga)
+        assert isinstance(r, HandPoseResult) and r.hand_found and not r.tracked
+        assert r.joints_mm.shape == (21, 3) and r.joints_px.shape == (21, 2)
+        np.testing.assert_allclose(vga.project(r.joints_mm)[:, :2], r.joints_px)
+        assert r.crop.shape == (96, 96) and r.provider == "CPU"
+        assert set(r.timings_ms) == {"detect", "crop", "infer", "post"}
+        # Untrained weights still vote inside the cube around the hand's centre.
+        assert np.all(np.abs(r.joints_mm - r.center_mm) < 250.0)
+        again = est.estimate(frame, vga)
+        assert again.tracked
+        np.testing.assert_allclose(again.center_mm, r.center_mm, atol=8.0)  # re-centring converges further
+
+
+def test_no_hand_then_full_search(tiny_onnx, frame, vga):
+    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, provider="cpu"))
+    est.estimate(frame, vga)
+    empty = est.estimate(np.zeros_like(frame), vga)
+    assert not empty.hand_found and empty.joints_mm.shape == (0, 3) and empty.crop is None
+    assert not est.estimate(frame, vga).tracked  # the hand was lost, so it is searched again
+
+
+def test_bad_input(tiny_onnx, vga):
+    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, provider="cpu"))
+    with pytest.raises(ValueError, match="does not match"):
+        est.estimate(np.zeros((240, 320), np.float32), vga)
+    with pytest.raises(ValueError, match="depth range"):
+        EstimatorOptions(min_depth_mm=900, max_depth_mm=200)
+    est.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        est.estimate(np.zeros((480, 640), np.float32), vga)
