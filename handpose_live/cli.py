@@ -120,8 +120,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from handpose_live.training.train import TrainSettings, train
     except ImportError as e:
         raise UsageError(f"training needs PyTorch, which is not installed here ({e.name})") from None
-    kind = args.data.partition(":")[0]
-    if args.data != "synthetic" and kind not in ("msra", "icvl", "nyu") and not Path(args.data).is_dir():
+    from handpose_live.datasets import is_dataset_spec
+
+    if args.data != "synthetic" and not is_dataset_spec(args.data) and not Path(args.data).is_dir():
         raise UsageError(
             f"--data must be 'synthetic', a folder written by 'synth --out', msra:ROOT, "
             f"icvl:DEPTH_DIR:LABEL_FILE or nyu:SPLIT_DIR:LABEL_FILE; got {args.data}"
@@ -147,7 +148,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict_synthetic(model_path: Path, data, provider: str):
+def _predict(model_path: Path, data, provider: str):
     """Millimetre predictions of an .onnx or .pt model on an EvalSet."""
     import numpy as np
 
@@ -190,11 +191,21 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError("eval needs either --model FILE, or --gt FILE --pred FILE --dataset NAME")
     curves = {}
     if args.model is not None:
-        data = ev.EvalSet.synthetic(ev.TEST_SEED, args.count)
-        pred_mm, runner = _predict_synthetic(args.model, data, args.provider)
+        if args.data is None:
+            data = ev.EvalSet.synthetic(ev.TEST_SEED, args.count)
+            what = f"Synthetic test set: {args.count} frames, seed {ev.TEST_SEED}"
+        else:
+            from handpose_live.datasets import DatasetError, crop_frames, frames_from_spec
+
+            try:
+                data = ev.EvalSet.from_frames(crop_frames(frames_from_spec(args.data)))
+            except DatasetError as e:
+                raise UsageError(str(e)) from None
+            what = f"{args.data}: {len(data)} frames (joints the dataset does not label are not scored)"
+        pred_mm, runner = _predict(args.model, data, args.provider)
         curves[args.model.stem] = score(pred_mm, data.joints_mm)
         joint_names = [j.name.lower() for j in Joint]
-        print(f"Synthetic test set: {args.count} frames, seed {ev.TEST_SEED}; model {args.model} on {runner}")
+        print(f"{what}; model {args.model} on {runner}")
     else:
         if args.gt is None or args.dataset is None:
             raise UsageError("scoring prediction files needs --gt FILE and --dataset icvl|nyu|msra")
@@ -356,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--model", type=Path, help="model to evaluate (.onnx or .pt checkpoint)")
     ev.add_argument("--count", type=_positive_int, default=2000, help="synthetic test frames (default 2000)")
+    ev.add_argument("--data", help="with --model: a real dataset instead of the synthetic test set "
+                    "(msra:ROOT, icvl:DEPTH_DIR:LABELS, nyu:SPLIT_DIR:LABELS)")
     ev.add_argument("--provider", default="auto", choices=["auto", "cuda", "tensorrt", "cpu"])
     ev.add_argument("--gt", type=Path, help="label file, u v d per joint per line")
     ev.add_argument("--pred", type=Path, action="append", help="predictions file (repeatable)")

@@ -195,3 +195,25 @@ def crop_frames(frames: Iterator[LabelledFrame], cube_mm: float = 250.0, size: i
     out = {k: np.stack(v) for k, v in cols.items()}
     out["cube_mm"] = np.full(len(out["depth"]), cube_mm, np.float32)
     return out
+
+
+DATASET_SPECS = {"msra": "msra:ROOT", "icvl": "icvl:DEPTH_DIR:LABEL_FILE", "nyu": "nyu:SPLIT_DIR:LABEL_FILE"}
+
+
+def is_dataset_spec(spec: str) -> bool:
+    """Whether a --data value names a real dataset (msra:, icvl:, nyu:)."""
+    return spec.partition(":")[0] in DATASET_SPECS
+
+
+def frames_from_spec(spec: str) -> Iterator[LabelledFrame]:
+    """Frames of a --data value: msra:ROOT, icvl:DEPTH_DIR:LABEL_FILE or nyu:SPLIT_DIR:LABEL_FILE."""
+    kind, _, rest = spec.partition(":")
+    if kind not in DATASET_SPECS:
+        raise DatasetError(f"{spec!r} is not a dataset; use {', '.join(DATASET_SPECS.values())}")
+    parts = rest.split(":")
+    if len(parts) != DATASET_SPECS[kind].count(":") or not all(parts):
+        raise DatasetError(f"--data {spec!r} should read {DATASET_SPECS[kind]}")
+    if kind == "msra":
+        return iter_msra(Path(parts[0]))
+    reader = iter_icvl if kind == "icvl" else iter_nyu
+    return reader(Path(parts[0]), Path(parts[1]))

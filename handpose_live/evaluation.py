@@ -157,6 +157,13 @@ class EvalSet:
         self.intrinsics = data["intrinsics"].astype(np.float64)
 
     @classmethod
+    def from_frames(cls, data: dict[str, np.ndarray]) -> "EvalSet":
+        """From `datasets.crop_frames` arrays: joints a dataset does not label become NaN (not scored)."""
+        data = dict(data)
+        data["joints_mm"] = np.where(data["mask"][..., None], data["joints_mm"], np.nan)
+        return cls(data)
+
+    @classmethod
     def synthetic(cls, seed: int, count: int, settings: SynthSettings = SynthSettings()) -> "EvalSet":
         """`count` samples of a reserved seed, rendered the same way every time."""
         return cls(generate_samples(seed, 0, count, settings))

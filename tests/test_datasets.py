@@ -74,6 +74,28 @@ def test_icvl_round_trip_and_crops(tmp_path):
     assert d.shape == (1, 96, 96) and m.sum() == 15
 
 
+def test_eval_of_a_model_on_a_real_dataset(tmp_path, tiny_onnx, capsys):
+    from handpose_live.cli import main
+
+    cam = TOOLKIT_CAMERAS["icvl"]
+    (tmp_path / "Depth").mkdir()
+    lines = []
+    for k, d in enumerate((380.0, 430.0)):
+        joints, depth = _hand(cam, d)
+        cv2.imwrite(str(tmp_path / "Depth" / f"{k}.png"), np.round(depth).astype(np.uint16))
+        icvl = ICVL.from_canonical(joints)
+        icvl[0] = joints[[0, 5, 9, 13, 17]].mean(axis=0)
+        lines.append(f"{k}.png " + " ".join(f"{v:.3f}" for v in cam.project(icvl).ravel()))
+    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n")
+    spec = f"icvl:{tmp_path / 'Depth'}:{tmp_path / 'labels.txt'}"
+    assert main(["eval", "--model", str(tiny_onnx), "--data", spec, "--out", str(tmp_path / "ev")]) == 0
+    out = capsys.readouterr().out
+    assert "2 frames" in out and "not scored" in out
+    rows = (tmp_path / "ev" / "per_joint_error.csv").read_text().splitlines()
+    assert rows[1].startswith("wrist,nan")  # ICVL labels no wrist
+    assert main(["eval", "--model", str(tiny_onnx), "--data", "icvl:missing_part"]) == 2
+
+
 def test_nyu_round_trip(tmp_path):
     cam = TOOLKIT_CAMERAS["nyu"]
     joints, depth = _hand(cam)

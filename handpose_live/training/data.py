@@ -73,20 +73,11 @@ class ArraySamples(Dataset):
     def from_spec(cls, spec: str, seed: int = 0, augmentation: AugmentSettings | None = AugmentSettings()):
         """Training arrays from a `--data` value: a shard folder, or msra:ROOT, icvl:DEPTH_DIR:LABELS,
         nyu:SPLIT_DIR:LABELS (real datasets in their own formats, cropped around their labels)."""
-        from handpose_live import datasets as ds
+        from handpose_live.datasets import crop_frames, frames_from_spec, is_dataset_spec
 
-        kind, _, rest = spec.partition(":")
-        if kind not in ("msra", "icvl", "nyu"):
+        if not is_dataset_spec(spec):
             return cls.from_shards(Path(spec), seed, augmentation)
-        parts = rest.split(":")
-        expected = 1 if kind == "msra" else 2
-        if len(parts) != expected or not all(parts):
-            usage = {"msra": "msra:ROOT", "icvl": "icvl:DEPTH_DIR:LABEL_FILE", "nyu": "nyu:SPLIT_DIR:LABEL_FILE"}[kind]
-            raise ValueError(f"--data {spec!r} should read {usage}")
-        frames = {"msra": lambda: ds.iter_msra(Path(parts[0])),
-                  "icvl": lambda: ds.iter_icvl(Path(parts[0]), Path(parts[1])),
-                  "nyu": lambda: ds.iter_nyu(Path(parts[0]), Path(parts[1]))}[kind]()
-        data = ds.crop_frames(frames)
+        data = crop_frames(frames_from_spec(spec))
         return cls(data["depth"], data["uvd"], seed, augmentation, data["mask"])
 
     def set_epoch(self, epoch: int) -> None:
