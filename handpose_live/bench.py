@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from handpose_live.pipeline.pose_model import PoseModel
+from handpose_live.pipeline.onnx_model import OnnxModel
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def _crops(batch: int, size: int) -> np.ndarray:
 
 def bench_onnx(path: Path, provider: str, batches: tuple[int, ...], runs: int, threads: int | None = None):
     """{batch: Timing} of an ONNX model, and the providers really in use."""
-    model = PoseModel(path, provider, threads)
+    model = OnnxModel(path, provider, threads)
     size = model.info.input_size
     out = {b: time_call(lambda x=_crops(b, size): model.predict(x), runs=runs) for b in batches}
     return out, model.providers_in_use
@@ -56,9 +56,9 @@ def bench_torch(checkpoint: Path, batches: tuple[int, ...], runs: int, device: s
     """{batch: Timing} of the same network in PyTorch eager mode."""
     import torch
 
-    from handpose_live.training.train import model_from_checkpoint
+    from handpose_live.training.common import load_trained
 
-    model = model_from_checkpoint(checkpoint).to(device)
+    model = load_trained(checkpoint)[0].to(device)
     size = model.cfg.input_size
 
     def run(x: torch.Tensor) -> None:

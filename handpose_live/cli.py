@@ -11,6 +11,7 @@ from pathlib import Path
 from handpose_live import __version__
 
 EXIT_USAGE = 2
+TEST_COUNT = 2000  # frames of the fixed synthetic test set (evaluation.TEST_COUNT, without importing it here)
 
 
 class UsageError(Exception):
@@ -153,32 +154,55 @@ def _predict(model_path: Path, data, provider: str):
     import numpy as np
 
     if model_path.suffix == ".onnx":
-        from handpose_live.pipeline.pose_model import ModelError, PoseModel
+        from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 
         try:
-            model = PoseModel(model_path, provider)
+            model = OnnxModel(model_path, provider)
         except ModelError as e:
             raise UsageError(str(e)) from None
+        if model.info.architecture != "jgr_p2o":
+            raise UsageError(f"{model_path} is a {model.info.architecture} model; eval scores pose models")
         uvd = np.concatenate([model.predict(data.depth[k : k + 32]) for k in range(0, len(data), 32)])
         return data.to_mm(uvd), ", ".join(model.providers_in_use)
     if model_path.suffix == ".pt":
         try:
             import torch
 
-            from handpose_live.training.train import model_from_checkpoint
+            from handpose_live.training.common import load_trained
         except ImportError:
             raise UsageError("evaluating a .pt checkpoint needs PyTorch; export it to ONNX instead") from None
         if not model_path.is_file():
             raise UsageError(f"checkpoint {model_path} does not exist")
         try:
-            model = model_from_checkpoint(model_path)
+            model = load_trained(model_path)[0]
         except Exception as e:  # torch raises many types for foreign or truncated files
             raise UsageError(f"{model_path} is not a readable handpose-live checkpoint ({type(e).__name__})") from None
+        if not hasattr(model, "predict"):
+            raise UsageError(f"{model_path} is a centre-refiner checkpoint; eval scores pose models")
         with torch.no_grad():
             uvd = np.concatenate([model.predict(torch.from_numpy(data.depth[k : k + 32, None])).numpy()
                                   for k in range(0, len(data), 32)])
         return data.to_mm(uvd), "torch CPU"
     raise UsageError(f"--model must be an .onnx file or a .pt checkpoint, got {model_path}")
+
+
+def _cmd_train_refiner(args: argparse.Namespace) -> int:
+    """Train the centre refiner on synthetic full frames."""
+    try:
+        from handpose_live.training.refiner import RefinerSettings, train_refiner
+    except ImportError as e:
+        raise UsageError(f"training needs PyTorch, which is not installed here ({e.name})") from None
+    settings = RefinerSettings(out_dir=str(args.out), seed=args.seed, steps=args.steps, batch_size=args.batch_size,
+                               lr=args.lr, workers=args.workers, val_count=args.val_count, device=args.device,
+                               max_minutes=args.max_minutes)
+    try:
+        figures = train_refiner(settings, resume=not args.restart)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if figures:
+        print(f"Done at step {figures['step']}: centre error {figures['val_start_error_mm']:.1f} mm → "
+              f"{figures['val_refined_error_mm']:.1f} mm after one refinement; checkpoint in {args.out}")
+    return 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -245,8 +269,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         info, err = export_onnx(args.checkpoint, args.out, args.opset, args.fp16)
     except (KeyError, RuntimeError, EOFError, OSError) as e:
         raise UsageError(f"{args.checkpoint} is not a readable handpose-live checkpoint ({type(e).__name__})") from None
-    print(f"Wrote {args.out} (opset {args.opset}{', fp16' if args.fp16 else ''}, "
-          f"{info.config['num_stacks']} stacks, cube {info.cube_mm:g} mm)")
+    print(f"Wrote {args.out}: {info.architecture}, opset {args.opset}{', fp16' if args.fp16 else ''}, "
+          f"cube {info.cube_mm:g} mm")
     tolerance = 5e-2 if args.fp16 else PARITY_TOLERANCE
     verdict = "ok" if err < tolerance else "TOO LARGE"
     print(f"ONNX Runtime vs torch: max abs error {err:.2e} (tolerance {tolerance:g}): {verdict}")
@@ -259,7 +283,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     args.provider = args.provider or ["auto"]
     from handpose_live.bench import bench_onnx, bench_torch
-    from handpose_live.pipeline.pose_model import ModelError
+    from handpose_live.pipeline.onnx_model import ModelError
 
     batches = (1, 32)
     results: dict = {"providers": {}}
@@ -355,6 +379,29 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
     tr.set_defaults(func=_cmd_train)
 
+    rf = sub.add_parser(
+        "train-refiner",
+        help="train the centre-refinement network",
+        description="Train the small CNN that moves a detected hand centre onto the middle-finger MCP, on "
+        "synthetic full frames with a body, background and distractors; starts are the detector's centres "
+        "or perturbed truths. Validates every 1000 steps (centre error before / after one refinement), "
+        "writes last.pt and log.csv in --out and resumes from last.pt.",
+        epilog="example:\n  handpose-live train-refiner --out runs/refiner --steps 20000\n"
+        "  handpose-live export --checkpoint runs/refiner/last.pt --out models/com_refiner.onnx",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rf.add_argument("--out", type=Path, required=True, help="run folder (checkpoint, log)")
+    rf.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
+    rf.add_argument("--steps", type=_positive_int, default=20000, help="training steps (default 20000)")
+    rf.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default 64)")
+    rf.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate, halved every 5000 steps")
+    rf.add_argument("--workers", type=_nonnegative_int, default=2, help="data-loading processes (default 2)")
+    rf.add_argument("--val-count", type=_positive_int, default=500, help="validation samples (default 500)")
+    rf.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    rf.add_argument("--max-minutes", type=_positive_float, default=None, help="stop after this wall time")
+    rf.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
+    rf.set_defaults(func=_cmd_train_refiner)
+
     ev = sub.add_parser(
         "eval",
         help="score a model on the synthetic test set, or prediction files against labels",
@@ -366,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ev.add_argument("--model", type=Path, help="model to evaluate (.onnx or .pt checkpoint)")
-    ev.add_argument("--count", type=_positive_int, default=2000, help="synthetic test frames (default 2000)")
+    ev.add_argument("--count", type=_positive_int, default=TEST_COUNT, help=f"synthetic test frames (default {TEST_COUNT})")
     ev.add_argument("--data", help="with --model: a real dataset instead of the synthetic test set "
                     "(msra:ROOT, icvl:DEPTH_DIR:LABELS, nyu:SPLIT_DIR:LABELS)")
     ev.add_argument("--provider", default="auto", choices=["auto", "cuda", "tensorrt", "cpu"])
@@ -379,9 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser(
         "export",
-        help="export a checkpoint to ONNX with its preprocessing metadata",
+        help="export a checkpoint (pose network or centre refiner) to ONNX with its preprocessing metadata",
         description="Write an ONNX model (dynamic batch) whose metadata carries the joint order, input size, "
-        "cube size, normalisation and training data, then check ONNX Runtime against torch.",
+        "cube size, normalisation and training data, then check ONNX Runtime against torch. The "
+        "checkpoint says which network it holds.",
         epilog="example:\n  handpose-live export --checkpoint runs/jgr/best.pt --out models/jgr_p2o.onnx",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

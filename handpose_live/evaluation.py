@@ -21,7 +21,7 @@ from handpose_live.synthetic.generator import SynthSettings, generate_samples
 # Seeds of the fixed synthetic evaluation sets; training refuses them, so they are never trained on.
 VALIDATION_SEED = 1_000_001
 TEST_SEED = 1_000_003
-TEST_COUNT = 2000
+RESERVED_SEEDS = (VALIDATION_SEED, TEST_SEED)
 
 # The toolkit's intrinsics (../shared/data/benchmarks/groundtruth/CAMERA_PARAMS.md). NYU's
 # toolkit uses fy = −587.07 (y up); distances do not depend on that sign, so it is positive here.

@@ -1,7 +1,8 @@
-"""Export a trained JGR-P2O checkpoint to ONNX with its preprocessing in the metadata, and check
+"""Export a trained checkpoint (JGR-P2O or the centre refiner) to ONNX with its preprocessing in the metadata, and check
 that ONNX Runtime reproduces torch."""
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 
@@ -10,12 +11,13 @@ import onnx
 import torch
 
 from handpose_live import __version__
-from handpose_live.joints import Joint
-from handpose_live.model.jgr_p2o import JGRP2O
-from handpose_live.pipeline.pose_model import META_KEY, ModelInfo, PoseModel
-from handpose_live.synthetic.generator import SynthSettings, generate_samples
 from handpose_live.evaluation import TEST_SEED
-from handpose_live.training.train import model_from_checkpoint
+from handpose_live.joints import Joint
+from handpose_live.model.com_refiner import ComRefiner
+from handpose_live.model.jgr_p2o import JGRP2O
+from handpose_live.pipeline.onnx_model import META_KEY, ModelInfo, OnnxModel
+from handpose_live.synthetic.generator import SynthSettings, generate_samples
+from handpose_live.training.common import load_trained
 
 PARITY_TOLERANCE = 1e-4
 
@@ -31,62 +33,66 @@ class _FinalStage(torch.nn.Module):
         return self.model.predict(depth)
 
 
-def model_info(model: JGRP2O, cube_mm: float, training_data: str) -> ModelInfo:
+def model_info(model: JGRP2O | ComRefiner, cube_mm: float, training_data: str) -> ModelInfo:
     """The metadata that travels with an exported model."""
+    norm = "(d - z_c) / (cube_mm / 2) clipped to [-1, 1]; missing depth = 1; nearest-neighbour resize"
+    if isinstance(model, ComRefiner):
+        return ModelInfo(
+            architecture="com_refiner", input_size=model.cfg.input_size, cube_mm=cube_mm,
+            joint_order=("middle_mcp",), depth_normalisation=norm,
+            output="(x, y, z) offset from the crop centre to the middle-finger MCP, camera frame, in units of "
+            "cube_mm / 2", config=model.cfg.to_dict(), training_data=training_data, version=__version__,
+        )
     return ModelInfo(
-        architecture="jgr_p2o",
-        input_size=model.cfg.input_size,
-        cube_mm=cube_mm,
-        joint_order=tuple(j.name.lower() for j in Joint),
-        depth_normalisation="(d - z_c) / (cube_mm / 2) clipped to [-1, 1]; missing depth = 1; nearest-neighbour resize",
+        architecture="jgr_p2o", input_size=model.cfg.input_size, cube_mm=cube_mm,
+        joint_order=tuple(j.name.lower() for j in Joint), depth_normalisation=norm,
         output="(u, v, z) per joint: u, v relative to the crop, [-1, 1] across it; z = (z - z_c) / (cube_mm / 2)",
-        config=model.cfg.to_dict(),
-        training_data=training_data,
-        version=__version__,
+        config=model.cfg.to_dict(), training_data=training_data, version=__version__,
     )
 
 
 def export_onnx(checkpoint: Path, out: Path, opset: int = 17, fp16: bool = False,
                 training_data: str | None = None) -> tuple[ModelInfo, float]:
     """Write `out` from a checkpoint; returns its metadata and the max |ORT − torch| error."""
-    model = model_from_checkpoint(checkpoint).float()
-    ckpt_settings = torch.load(checkpoint, map_location="cpu", weights_only=False).get("settings", {})
-    synth = SynthSettings()
+    model, ckpt_settings = load_trained(checkpoint)
     if training_data is None:
+        data = ckpt_settings.get("data", "synthetic")
         training_data = (f"synthetic (handpose-live {__version__} generator, seed {ckpt_settings.get('seed')})"
-                         if ckpt_settings.get("data", "synthetic") == "synthetic" else str(ckpt_settings.get("data")))
-    info = model_info(model, synth.cube_mm, training_data)
-    wrapper = _FinalStage(model).eval()
+                         if data == "synthetic" else str(data))
+    info = model_info(model, SynthSettings().cube_mm, training_data)
+    module = _FinalStage(model) if isinstance(model, JGRP2O) else model
     s = model.cfg.input_size
     dummy = torch.zeros(2, 1, s, s)
+    export_module = module
     if fp16:
-        wrapper = wrapper.half()
+        export_module = copy.deepcopy(module).half()
         dummy = dummy.half()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.onnx")
+    output = "uvd" if isinstance(model, JGRP2O) else "offset"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
         torch.onnx.export(
-            wrapper, (dummy,), str(tmp), input_names=["depth"], output_names=["uvd"], opset_version=opset,
-            dynamic_axes={"depth": {0: "batch"}, "uvd": {0: "batch"}}, dynamo=False,
+            export_module, (dummy,), str(tmp), input_names=["depth"], output_names=[output], opset_version=opset,
+            dynamic_axes={"depth": {0: "batch"}, output: {0: "batch"}}, dynamo=False,
         )
     proto = onnx.load(str(tmp))
     entry = proto.metadata_props.add()
     entry.key, entry.value = META_KEY, info.to_json()
-    proto.doc_string = f"JGR-P2O hand pose network exported by handpose-live {__version__}"
+    proto.doc_string = f"{info.architecture} network exported by handpose-live {__version__}"
     onnx.checker.check_model(proto)
     onnx.save(proto, str(tmp))
-    err = parity_error(model, tmp)
+    err = parity_error(module, tmp, s)
     tmp.replace(out)
     return info, err
 
 
-def parity_error(model: JGRP2O, onnx_path: Path, count: int = 16) -> float:
+def parity_error(module: torch.nn.Module, onnx_path: Path, size: int, count: int = 16) -> float:
     """Max |ONNX Runtime (CPU) − torch| over real synthetic crops and random inputs."""
     crops = generate_samples(TEST_SEED, 0, count // 2)["depth"].astype(np.float32)[:, None]
-    rand = np.random.default_rng(0).uniform(-1, 1, size=(count - len(crops), 1, 96, 96)).astype(np.float32)
+    rand = np.random.default_rng(0).uniform(-1, 1, size=(count - len(crops), 1, size, size)).astype(np.float32)
     x = np.concatenate([crops, rand])
     with torch.no_grad():
-        ref = model.float().eval().predict(torch.from_numpy(x)).numpy()
-    got = PoseModel(onnx_path, provider="cpu").predict(x)
+        ref = module.float().eval()(torch.from_numpy(x)).numpy()
+    got = OnnxModel(onnx_path, provider="cpu").predict(x)
     return float(np.abs(got - ref).max())

@@ -14,7 +14,7 @@ def frame(vga):
 
 
 def test_estimate_returns_a_full_result(tiny_onnx, frame, vga):
-    with HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, provider="cpu")) as est:
+    with HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu")) as est:
         assert est.cube_mm == 250.0 and est.input_size == 96  # from the model's metadata
         r = est.estimate(frame, vga)
         assert isinstance(r, HandPoseResult) and r.hand_found and not r.tracked
@@ -30,7 +30,7 @@ def test_estimate_returns_a_full_result(tiny_onnx, frame, vga):
 
 
 def test_no_hand_then_full_search(tiny_onnx, frame, vga):
-    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, provider="cpu"))
+    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu"))
     est.estimate(frame, vga)
     empty = est.estimate(np.zeros_like(frame), vga)
     assert not empty.hand_found and empty.joints_mm.shape == (0, 3) and empty.crop is None
@@ -38,7 +38,7 @@ def test_no_hand_then_full_search(tiny_onnx, frame, vga):
 
 
 def test_bad_input(tiny_onnx, vga):
-    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, provider="cpu"))
+    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu"))
     with pytest.raises(ValueError, match="does not match"):
         est.estimate(np.zeros((240, 320), np.float32), vga)
     with pytest.raises(ValueError, match="depth range"):

@@ -11,7 +11,7 @@ from handpose_live.evaluation import TEST_SEED, TOOLKIT_CAMERAS, EvalFileError, 
 from handpose_live.export import export_onnx
 from handpose_live.metrics import score, success_curve
 from handpose_live.model.jgr_p2o import JGRP2OConfig
-from handpose_live.pipeline.pose_model import ModelError, PoseModel
+from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.training.data import SyntheticStream
 from handpose_live.training.train import BEST, CHECKPOINT, LOG, TrainSettings, train
 
@@ -65,7 +65,7 @@ def test_export_parity_and_metadata(trained, tmp_path):
     onnx_path = tmp_path / "m.onnx"
     info, err = export_onnx(out / BEST, onnx_path)
     assert err < 1e-4
-    model = PoseModel(onnx_path, provider="cpu")
+    model = OnnxModel(onnx_path, provider="cpu")
     assert model.info.cube_mm == 250.0 and model.info.input_size == 96
     assert model.info.joint_order[0] == "wrist" and len(model.info.joint_order) == 21
     assert model.info.config["channels"] == 32
@@ -85,11 +85,11 @@ def test_export_parity_and_metadata(trained, tmp_path):
 
 def test_pose_model_errors(tmp_path):
     with pytest.raises(ModelError, match="does not exist"):
-        PoseModel(tmp_path / "missing.onnx")
+        OnnxModel(tmp_path / "missing.onnx")
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not a model")
     with pytest.raises(ModelError, match="not a readable ONNX model"):
-        PoseModel(bad)
+        OnnxModel(bad)
 
 
 def test_metric_on_hand_made_fixture():
@@ -164,3 +164,18 @@ def test_distributed_training_under_torchrun(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     rows = list(csv.DictReader((out / LOG).open()))
     assert rows[0]["samples"] == str(2 * 2 * 2)  # steps × batch × 2 processes
+
+
+def test_time_budget_stops_mid_epoch_and_resume_finishes_it(tmp_path):
+    from dataclasses import replace
+
+    from handpose_live.training.common import load_checkpoint
+
+    settings = replace(_tiny_run(tmp_path, epochs=1), max_minutes=1e-6)
+    assert train(settings, progress=False) == {}  # stopped after the first step, before any validation
+    ckpt = load_checkpoint(tmp_path / CHECKPOINT)
+    assert (ckpt["epoch"], ckpt["step"]) == (0, 1)
+    assert not (tmp_path / BEST).exists() and not (tmp_path / LOG).exists()
+    figures = train(replace(settings, max_minutes=None), progress=False)
+    assert figures["epoch"] == 1 and (tmp_path / BEST).is_file()
+    assert load_checkpoint(tmp_path / CHECKPOINT)["step"] == 0

@@ -1,8 +1,10 @@
 """HandPoseEstimator: depth image in, 21 joints in camera millimetres out (ONNX Runtime, no torch).
 
 Stages: detect (nearest hand-sized blob and its centre of mass, or re-centre on the previous
-frame's hand) → crop (cube around the centre, 96×96) → infer (JGR-P2O) → post (back to
-camera mm and pixels). Cube size and input size come from the model's metadata.
+frame's hand) → refine (the centre-refinement network moves the centre onto the hand's
+reference point, when a refiner model is there) → crop (cube around the centre, 96×96) →
+infer (JGR-P2O) → post (back to camera mm and pixels). Cube and input size come from the
+model's metadata.
 """
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ import numpy as np
 from handpose_live.camera import Intrinsics
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
 from handpose_live.pipeline.detect import DetectSettings, find_hand, track_hand
-from handpose_live.pipeline.pose_model import PoseModel
+from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.types import HandPoseResult
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "jgr_p2o.onnx"
+MODELS = Path(__file__).resolve().parents[2] / "models"
+DEFAULT_MODEL = MODELS / "jgr_p2o.onnx"
+DEFAULT_REFINER = MODELS / "com_refiner.onnx"
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,9 @@ class EstimatorOptions:
 
     Args:
         model_path: the exported pose network (its metadata gives cube and input size).
+        refiner_path: the exported centre refiner; the default is used when that file exists,
+            None turns refinement off.
+        refine_iterations: refinement steps per frame (1-3).
         provider: ONNX Runtime preference: auto (TensorRT, CUDA, then CPU), tensorrt, cuda or cpu.
         min_depth_mm, max_depth_mm: where a hand may be.
         tracking: start from the previous frame's hand instead of searching the whole frame.
@@ -34,6 +41,8 @@ class EstimatorOptions:
     """
 
     model_path: Path = DEFAULT_MODEL
+    refiner_path: Path | None = DEFAULT_REFINER
+    refine_iterations: int = 2
     provider: str = "auto"
     min_depth_mm: float = 150.0
     max_depth_mm: float = 1200.0
@@ -43,6 +52,8 @@ class EstimatorOptions:
     def __post_init__(self) -> None:
         if not 0 < self.min_depth_mm < self.max_depth_mm:
             raise ValueError(f"depth range {self.min_depth_mm}-{self.max_depth_mm} mm is empty or negative")
+        if not 1 <= self.refine_iterations <= 3:
+            raise ValueError(f"refine_iterations must be 1, 2 or 3, got {self.refine_iterations}")
 
 
 class HandPoseEstimator:
@@ -50,14 +61,21 @@ class HandPoseEstimator:
 
     def __init__(self, options: EstimatorOptions = EstimatorOptions()):
         self.options = options
-        self.model = PoseModel(options.model_path, options.provider, options.threads)
+        self.model = OnnxModel(options.model_path, options.provider, options.threads)
         info = self.model.info
+        if info.architecture != "jgr_p2o":
+            raise ModelError(f"{options.model_path} is a {info.architecture} model, not a pose network")
         self.cube_mm = info.cube_mm
         self.input_size = info.input_size
         self.detect_settings = DetectSettings(
             min_depth_mm=options.min_depth_mm, max_depth_mm=options.max_depth_mm, cube_mm=info.cube_mm
         )
         self.provider = self.model.providers_in_use[0].replace("ExecutionProvider", "")
+        self.refiner = None
+        if options.refiner_path is not None and (options.refiner_path != DEFAULT_REFINER or DEFAULT_REFINER.exists()):
+            self.refiner = OnnxModel(options.refiner_path, options.provider, options.threads)
+            if self.refiner.info.architecture != "com_refiner":
+                raise ModelError(f"{options.refiner_path} is not a centre-refiner model")
         self._previous: np.ndarray | None = None
 
     def __enter__(self) -> "HandPoseEstimator":
@@ -92,15 +110,24 @@ class HandPoseEstimator:
             self._previous = None
             return HandPoseResult(False, np.zeros((0, 3)), np.zeros((0, 2)), None, None,
                                   {"detect": (t1 - t0) * 1e3}, self.provider)
-        box = make_crop_box(det.center_mm, intrinsics, self.cube_mm, self.input_size)
+        center = det.center_mm
+        if self.refiner is not None:
+            for _ in range(self.options.refine_iterations):
+                box = make_crop_box(center, intrinsics, self.cube_mm, self.input_size)
+                center = center + self.refiner.predict(crop_depth(depth_mm, box)[None])[0] * (0.5 * self.cube_mm)
+        t_refined = time.perf_counter()
+        box = make_crop_box(center, intrinsics, self.cube_mm, self.input_size)
         crop = crop_depth(depth_mm, box)
         t2 = time.perf_counter()
         uvd = self.model.predict(crop[None])[0]
         t3 = time.perf_counter()
         joints = crop_to_joints(uvd, box)
         pixels = intrinsics.project(joints)[:, :2]
+        # Track the detector's centre, not the refined one: the refiner corrects it afresh each frame.
         self._previous = det.center_mm
         t4 = time.perf_counter()
-        timings = {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3, "infer": (t3 - t2) * 1e3,
-                   "post": (t4 - t3) * 1e3}
-        return HandPoseResult(True, joints, pixels, det.center_mm, crop, timings, self.provider, det.tracked)
+        timings = {"detect": (t1 - t0) * 1e3}
+        if self.refiner is not None:
+            timings["refine"] = (t_refined - t1) * 1e3
+        timings.update({"crop": (t2 - t_refined) * 1e3, "infer": (t3 - t2) * 1e3, "post": (t4 - t3) * 1e3})
+        return HandPoseResult(True, joints, pixels, center, crop, timings, self.provider, det.tracked)

@@ -7,15 +7,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from handpose_live.evaluation import TEST_SEED, VALIDATION_SEED
+from handpose_live.evaluation import RESERVED_SEEDS
 from handpose_live.synthetic.generator import SynthSettings, make_sample, render_frame, sample_rng
 from handpose_live.synthetic.shards import load_shards
 from handpose_live.training.augment import AugmentSettings, augment
 
-RESERVED_SEEDS = (VALIDATION_SEED, TEST_SEED)  # never trained on
 
 
-def _partition() -> tuple[int, int]:
+def reader_partition() -> tuple[int, int]:
     """(this reader's number, number of readers) over DDP ranks × DataLoader workers."""
     rank, world = 0, 1
     if torch.distributed.is_available() and torch.distributed.is_initialized():
@@ -35,7 +34,7 @@ class SyntheticStream(IterableDataset):
         self.seed, self.start, self.settings, self.augmentation = seed, start, settings, augmentation
 
     def __iter__(self):
-        me, readers = _partition()
+        me, readers = reader_partition()
         index = self.start + me
         while True:
             rng = sample_rng(self.seed, index)

@@ -5,12 +5,11 @@ trains with DistributedDataParallel (each rank reads its own share of the data).
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +17,12 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from handpose_live.evaluation import VALIDATION_SEED, EvalSet
 from handpose_live.metrics import score
 from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig, count_parameters, jgr_p2o_loss
 from handpose_live.synthetic.generator import SynthSettings
 from handpose_live.training.augment import AugmentSettings
-from handpose_live.evaluation import VALIDATION_SEED, EvalSet
+from handpose_live.training.common import append_csv, load_checkpoint, pick_device, save_atomic
 from handpose_live.training.data import ArraySamples, SyntheticStream
 
 CHECKPOINT = "last.pt"
@@ -56,15 +56,6 @@ class TrainSettings:
         return json.loads(json.dumps(asdict(self)))
 
 
-def pick_device(name: str) -> torch.device:
-    """'auto' → CUDA if available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA GPU is available")
-    return torch.device(name)
-
-
 def _distributed() -> tuple[int, int, int]:
     """(rank, world size, local rank) from torchrun's environment."""
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
@@ -82,19 +73,6 @@ def evaluate(model: JGRP2O, data: EvalSet, device: torch.device, batch_size: int
     model.train(was_training)
     pred_mm = data.to_mm(np.concatenate(preds))
     return score(pred_mm, data.joints_mm), pred_mm
-
-
-def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict:
-    """A checkpoint dict written by `train`."""
-    return torch.load(path, map_location=map_location, weights_only=False)
-
-
-def model_from_checkpoint(path: Path) -> JGRP2O:
-    """Rebuild a model with its stored config and weights (eval mode, CPU)."""
-    ckpt = load_checkpoint(path)
-    model = JGRP2O(JGRP2OConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["model"])
-    return model.eval()
 
 
 def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -> dict:
@@ -137,20 +115,17 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
         raise ValueError(f"{settings.data} holds fewer samples than one batch of {settings.batch_size}")
 
     log_path = out / LOG
-    if main_process and not log_path.exists():
-        with log_path.open("w", newline="") as f:
-            csv.writer(f).writerow(["epoch", "step", "samples", "lr", "train_loss", "val_mean_mm",
-                                    "val_success_20mm", "val_success_40mm", "wall_s"])
+    log_header = ["epoch", "step", "samples", "lr", "train_loss", "val_mean_mm", "val_success_20mm",
+                  "val_success_40mm", "wall_s"]
     t_start = time.monotonic()
     last_ckpt = time.monotonic()
     figures: dict = {}
     stop = False
 
     def save(epoch: int, step: int, best_val: float) -> None:
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "config": settings.model.to_dict(),
-                    "settings": settings.to_dict(), "epoch": epoch, "step": step, "best_val_mm": best_val},
-                   out / (CHECKPOINT + ".tmp"))
-        os.replace(out / (CHECKPOINT + ".tmp"), out / CHECKPOINT)  # never a half-written checkpoint
+        save_atomic({"architecture": "jgr_p2o", "model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "config": settings.model.to_dict(), "settings": settings.to_dict(), "epoch": epoch,
+                     "step": step, "best_val_mm": best_val}, out / CHECKPOINT)
 
     for epoch in range(start_epoch, settings.epochs):
         lr = settings.lr * settings.lr_decay**epoch
@@ -183,7 +158,7 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
         for step in range(first, steps):
             depth, uvd, mask = (t.to(device, non_blocking=True) for t in next(it))
             outputs = net(depth)
-            loss, parts = jgr_p2o_loss(model, depth, uvd, outputs, mask)
+            loss, _ = jgr_p2o_loss(model, depth, uvd, outputs, mask)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -192,40 +167,36 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
             rate = done * settings.batch_size * world / max(time.monotonic() - t_epoch, 1e-9)
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", samples_s=f"{rate:.0f}")
             bar.update(1)
-            over_time = settings.max_minutes is not None and time.monotonic() - t_start > 60 * settings.max_minutes
-            if main_process and (over_time or time.monotonic() - last_ckpt > 60 * settings.checkpoint_minutes):
-                save(epoch, step + 1, best)
-                last_ckpt = time.monotonic()
-            if over_time:
+            if settings.max_minutes is not None and time.monotonic() - t_start > 60 * settings.max_minutes:
                 stop = True
                 break
+            if main_process and time.monotonic() - last_ckpt > 60 * settings.checkpoint_minutes:
+                save(epoch, step + 1, best)
+                last_ckpt = time.monotonic()
         bar.close()
         del it, loader
-        if main_process:
-            finished = not stop
+        if main_process and stop:
+            # Out of time mid-epoch: keep the position; a resumed run finishes the epoch and validates it.
+            save(epoch, step + 1, best)
+            print(f"Stopped after {settings.max_minutes:g} minutes at epoch {epoch + 1}, step {step + 1}; "
+                  f"run again to resume")
+        elif main_process:
             scores, _ = evaluate(model, val, device)
             figures = {"epoch": epoch + 1, "val_mean_mm": scores.mean_mm, "val_success_20mm": scores.success_at(20),
                        "val_success_40mm": scores.success_at(40), "train_loss": float(np.mean(losses)) if losses else None}
-            step_done = steps if finished else step + 1
-            with log_path.open("a", newline="") as f:
-                csv.writer(f).writerow([epoch + 1, step_done, (epoch * steps + step_done) * settings.batch_size * world,
-                                        f"{lr:.3g}", f"{figures['train_loss']:.5f}", f"{scores.mean_mm:.3f}",
-                                        f"{scores.success_at(20):.4f}", f"{scores.success_at(40):.4f}",
-                                        f"{time.monotonic() - t_start:.0f}"])
+            append_csv(log_path, log_header, [
+                epoch + 1, steps, ((epoch + 1) * steps) * settings.batch_size * world, f"{lr:.3g}",
+                f"{figures['train_loss']:.5f}", f"{scores.mean_mm:.3f}", f"{scores.success_at(20):.4f}",
+                f"{scores.success_at(40):.4f}", f"{time.monotonic() - t_start:.0f}"])
             print(f"epoch {epoch + 1}: validation mean error {scores.mean_mm:.2f} mm, "
                   f"frames within 20 / 40 mm {scores.success_at(20):.1%} / {scores.success_at(40):.1%}")
             if scores.mean_mm < best:
                 best = scores.mean_mm
-                torch.save({"model": model.state_dict(), "config": settings.model.to_dict(),
-                            "settings": settings.to_dict(), "epoch": epoch + 1, "val_mean_mm": best}, out / BEST)
-            save(epoch + 1 if finished else epoch, 0 if finished else step_done, best)
+                save_atomic({"architecture": "jgr_p2o", "model": model.state_dict(), "config": settings.model.to_dict(),
+                             "settings": settings.to_dict(), "epoch": epoch + 1, "val_mean_mm": best}, out / BEST)
+            save(epoch + 1, 0, best)
         if stop:
             break
     if world > 1:
         torch.distributed.destroy_process_group()
     return figures
-
-
-def with_overrides(base: TrainSettings, **changes) -> TrainSettings:
-    """A copy of `base` with some fields changed (for the CLI and ablations)."""
-    return replace(base, **changes)

@@ -1,4 +1,5 @@
-"""The pose network through ONNX Runtime, with its preprocessing read from the ONNX metadata.
+"""Exported networks (pose, centre refiner) through ONNX Runtime, with their preprocessing read
+from the ONNX metadata.
 
 No torch here: this is what the live app and `eval --model x.onnx` run.
 """
@@ -78,8 +79,9 @@ def _silenced_output():
             os.close(fd)
 
 
-class PoseModel:
-    """An ONNX pose network: (B, 1, S, S) normalised crops → (B, J, 3) normalised joints."""
+class OnnxModel:
+    """An exported handpose-live network: (B, 1, S, S) normalised crops in, its output array out
+    (pose: (B, J, 3) normalised joints; refiner: (B, 3) centre offsets)."""
 
     def __init__(self, path: Path, provider: str = "auto", threads: int | None = None):
         import onnxruntime as ort
@@ -114,7 +116,7 @@ class PoseModel:
         return self.session.get_providers()
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
-        """Normalised joints (B, J, 3) of normalised crops (B, 1, S, S) or (B, S, S)."""
+        """The network's output for normalised crops (B, 1, S, S) or (B, S, S)."""
         x = np.asarray(crops)
         if x.ndim == 3:
             x = x[:, None]

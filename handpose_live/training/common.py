@@ -1,0 +1,57 @@
+"""Plumbing shared by the training loops: device choice, atomic checkpoints, CSV logs."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import torch
+
+from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
+from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig
+
+
+def pick_device(name: str) -> torch.device:
+    """'auto' → CUDA if available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but no CUDA GPU is available")
+    return torch.device(name)
+
+
+def save_atomic(obj: dict, path: Path) -> None:
+    """torch.save through a temporary file, so a checkpoint is never half written."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def append_csv(path: Path, header: list[str], row: list) -> None:
+    """Append a row to a CSV log, writing the header first when the file is new."""
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(header)
+        w.writerow(row)
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict:
+    """A checkpoint dict written by a handpose-live training loop."""
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def load_trained(checkpoint: Path) -> tuple[JGRP2O | ComRefiner, dict]:
+    """The network of a training checkpoint (eval mode, CPU) and the checkpoint's settings."""
+    ckpt = load_checkpoint(checkpoint)
+    arch = ckpt.get("architecture", "jgr_p2o")  # early checkpoints were all JGR-P2O
+    if arch == "jgr_p2o":
+        model: JGRP2O | ComRefiner = JGRP2O(JGRP2OConfig(**ckpt["config"]))
+    elif arch == "com_refiner":
+        cfg = dict(ckpt["config"], channels=tuple(ckpt["config"]["channels"]))
+        model = ComRefiner(ComRefinerConfig(**cfg))
+    else:
+        raise KeyError(f"unknown architecture {arch!r}")
+    model.load_state_dict(ckpt["model"])
+    return model.float().eval(), ckpt.get("settings", {})

@@ -1,0 +1,136 @@
+"""Training of the centre refiner on synthetic full frames (body, background, distractors)."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, IterableDataset
+from tqdm import tqdm
+
+from handpose_live.evaluation import RESERVED_SEEDS, VALIDATION_SEED
+from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
+from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
+from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample, refiner_start
+from handpose_live.training.common import append_csv, load_checkpoint, pick_device, save_atomic
+from handpose_live.training.data import reader_partition
+
+CHECKPOINT = "last.pt"
+LOG = "log.csv"
+
+
+@dataclass(frozen=True)
+class RefinerSettings:
+    """One refiner training run."""
+
+    out_dir: str
+    model: ComRefinerConfig = field(default_factory=ComRefinerConfig)
+    seed: int = 0
+    steps: int = 20000
+    batch_size: int = 64
+    lr: float = 1e-3
+    lr_halve_every: int = 5000
+    workers: int = 2
+    val_count: int = 500
+    val_every: int = 1000
+    device: str = "auto"
+    max_minutes: float | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-able form (stored in checkpoints)."""
+        return json.loads(json.dumps(asdict(self)))
+
+
+class RefinerStream(IterableDataset):
+    """Endless refiner samples of a seed from index `start` on, interleaved over readers."""
+
+    def __init__(self, seed: int, start: int, settings: SynthSettings = SynthSettings()):
+        if seed in RESERVED_SEEDS:
+            raise ValueError(f"seed {seed} is reserved for the validation and test sets")
+        self.seed, self.start, self.settings = seed, start, settings
+
+    def __iter__(self):
+        me, readers = reader_partition()
+        index = self.start + me
+        while True:
+            rng = sample_rng(self.seed, index)
+            frame = render_frame(rng, self.settings)
+            crop, target = refiner_sample(frame, refiner_start(frame, rng, self.settings.cube_mm),
+                                          self.settings.cube_mm, self.settings.crop_size)
+            yield torch.from_numpy(crop[None]), torch.from_numpy(target)
+            index += readers
+
+
+@torch.no_grad()
+def centre_errors(model: ComRefiner, val: dict[str, np.ndarray], cube_mm: float, device: torch.device):
+    """Mean distance (mm) of the start centres and of the once-refined centres to the reference."""
+    model.eval()
+    pred = np.concatenate([model(torch.from_numpy(val["depth"][k : k + 128, None]).to(device)).cpu().numpy()
+                           for k in range(0, len(val["depth"]), 128)])
+    model.train()
+    before = np.linalg.norm(val["start_mm"] - val["reference_mm"], axis=1)
+    after = np.linalg.norm(val["start_mm"] + pred * 0.5 * cube_mm - val["reference_mm"], axis=1)
+    return float(before.mean()), float(after.mean())
+
+
+def train_refiner(settings: RefinerSettings, resume: bool = True, progress: bool = True) -> dict:
+    """Train (or resume) the refiner in `settings.out_dir`; returns the last validation figures."""
+    device = pick_device(settings.device)
+    out = Path(settings.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(settings.seed)
+    model = ComRefiner(settings.model).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    step = 0
+    if resume and (out / CHECKPOINT).exists():
+        ckpt = load_checkpoint(out / CHECKPOINT, device)
+        if ckpt["config"] != settings.model.to_dict():
+            raise ValueError(f"{out / CHECKPOINT} holds another refiner configuration; use another --out")
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        step = ckpt["step"]
+        print(f"Resuming {out} at step {step}")
+    synth = SynthSettings()
+    val = generate_refiner_samples(VALIDATION_SEED, 0, settings.val_count, synth)
+    stream = RefinerStream(settings.seed, step * settings.batch_size, synth)
+    loader = iter(DataLoader(stream, batch_size=settings.batch_size, num_workers=settings.workers))
+    header = ["step", "lr", "train_loss", "val_start_error_mm", "val_refined_error_mm", "wall_s"]
+    t0 = time.monotonic()
+    losses: list[float] = []
+    figures: dict = {}
+
+    def checkpoint() -> None:
+        save_atomic({"architecture": "com_refiner", "model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "config": settings.model.to_dict(), "settings": settings.to_dict(), "step": step}, out / CHECKPOINT)
+
+    bar = tqdm(total=settings.steps, initial=step, desc="refiner", unit="step", disable=not progress)
+    while step < settings.steps:
+        lr = settings.lr * 0.5 ** (step // settings.lr_halve_every)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        depth, target = (t.to(device) for t in next(loader))
+        loss = F.smooth_l1_loss(model(depth), target, beta=0.02)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+        over_time = settings.max_minutes is not None and time.monotonic() - t0 > 60 * settings.max_minutes
+        if step % settings.val_every == 0 or step == settings.steps or over_time:
+            before, after = centre_errors(model, val, synth.cube_mm, device)
+            figures = {"step": step, "val_start_error_mm": before, "val_refined_error_mm": after}
+            append_csv(out / LOG, header, [step, f"{lr:.3g}", f"{np.mean(losses):.5f}", f"{before:.2f}",
+                                           f"{after:.2f}", f"{time.monotonic() - t0:.0f}"])
+            losses = []
+            bar.write(f"step {step}: centre error {before:.1f} mm → {after:.1f} mm after one refinement")
+            checkpoint()
+        if over_time:
+            break
+    bar.close()
+    return figures

@@ -1,0 +1,75 @@
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import open_hand_facing_camera
+from handpose_live import EstimatorOptions, HandPoseEstimator
+from handpose_live.export import export_onnx
+from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
+from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
+from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
+from handpose_live.synthetic.hand_model import reference_point
+from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample
+from handpose_live.synthetic.render import Plane, render_depth
+from handpose_live.training.refiner import CHECKPOINT, LOG, RefinerSettings, train_refiner
+
+TINY = ComRefinerConfig(channels=(4, 8, 8, 8, 8), hidden=16)
+
+
+def test_refiner_shapes_and_config_checks():
+    assert ComRefiner()(torch.zeros(3, 1, 96, 96)).shape == (3, 3)
+    with pytest.raises(ValueError, match="cannot be halved"):
+        ComRefiner(ComRefinerConfig(input_size=100))
+
+
+def test_targets_point_from_the_start_to_the_reference():
+    frame = render_frame(sample_rng(2, 0), SynthSettings())
+    ref = reference_point(frame.joints_mm)
+    start = ref + np.array([20.0, -15.0, 30.0])
+    crop, target = refiner_sample(frame, start, 250.0, 96)
+    np.testing.assert_allclose(start + target * 125.0, ref, atol=1e-3)
+    far = refiner_sample(frame, ref + np.array([400.0, 0, 0]), 250.0, 96)[1]
+    assert far[0] == -1.0  # clipped to the cube
+    data = generate_refiner_samples(3, 0, 6)
+    assert data["depth"].shape == (6, 96, 96)
+    assert np.all(np.linalg.norm(data["start_mm"] - data["reference_mm"], axis=1) < 200.0)
+
+
+@pytest.fixture(scope="module")
+def refiner_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("refiner")
+    settings = RefinerSettings(out_dir=str(out), model=TINY, steps=4, batch_size=4, val_count=6, val_every=2,
+                               workers=0)
+    figures = train_refiner(settings, progress=False)
+    return out, settings, figures
+
+
+def test_refiner_training_logs_checkpoints_and_resumes(refiner_run):
+    out, settings, figures = refiner_run
+    assert figures["step"] == 4 and (out / CHECKPOINT).is_file()
+    assert figures["val_start_error_mm"] > 0
+    from dataclasses import replace
+
+    train_refiner(replace(settings, steps=6), progress=False)
+    steps = [r["step"] for r in csv.DictReader((out / LOG).open())]
+    assert steps == ["2", "4", "6"]
+
+
+def test_refiner_export_and_estimator_use(refiner_run, tiny_onnx, tmp_path, vga):
+    out, _, _ = refiner_run
+    info, err = export_onnx(out / CHECKPOINT, tmp_path / "refiner.onnx")
+    assert info.architecture == "com_refiner" and err < 1e-4
+    assert OnnxModel(tmp_path / "refiner.onnx", "cpu").predict(np.zeros((2, 96, 96), np.float32)).shape == (2, 3)
+    joints, fdir = open_hand_facing_camera(450.0)
+    depth = render_depth(joints, vga, forearm_direction=fdir, planes=(Plane((0.0, 0.0, 1.0), 950.0),))
+    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=tmp_path / "refiner.onnx",
+                                             refine_iterations=2, provider="cpu"))
+    r = est.estimate(depth, vga)
+    assert r.hand_found and "refine" in r.timings_ms
+    # Swapped models are refused with a clear error.
+    with pytest.raises(ModelError, match="not a pose network"):
+        HandPoseEstimator(EstimatorOptions(model_path=tmp_path / "refiner.onnx", refiner_path=None, provider="cpu"))
+    with pytest.raises(ModelError, match="not a centre-refiner"):
+        HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=tiny_onnx, provider="cpu"))
