@@ -317,6 +317,17 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments every training command has."""
+    parser.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, log)")
+    parser.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
+    parser.add_argument("--workers", type=_nonnegative_int, default=2, help="data-loading processes (default 2)")
+    parser.add_argument("--val-count", type=_positive_int, default=500, help="validation samples (default 500)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    parser.add_argument("--max-minutes", type=_positive_float, default=None, help="stop after this wall time")
+    parser.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `handpose-live` command."""
     parser = argparse.ArgumentParser(
@@ -359,10 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  handpose-live train --out runs/jgr --epochs 58 --seed 0",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tr.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, log)")
+    _add_run_arguments(tr)
     tr.add_argument("--data", default="synthetic",
                     help="'synthetic' (default), a shard folder, msra:ROOT, icvl:DEPTH_DIR:LABELS or nyu:SPLIT_DIR:LABELS")
-    tr.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
     tr.add_argument("--epochs", type=_positive_int, default=58, help="epochs (default 58, the paper's)")
     tr.add_argument("--steps-per-epoch", type=_positive_int, default=1000, help="batches per synthetic epoch")
     tr.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (default 32)")
@@ -372,11 +382,6 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--no-jgr", action="store_true", help="ablation: no graph reasoning (P2O only)")
     tr.add_argument("--no-offset-loss", action="store_true", help="ablation: no dense offset loss")
     tr.add_argument("--no-augment", action="store_true", help="no online rotation/scale/shift augmentation")
-    tr.add_argument("--workers", type=_nonnegative_int, default=2, help="data-loading processes (default 2)")
-    tr.add_argument("--val-count", type=_positive_int, default=500, help="validation samples (default 500)")
-    tr.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    tr.add_argument("--max-minutes", type=_positive_float, default=None, help="stop after this wall time")
-    tr.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
     tr.set_defaults(func=_cmd_train)
 
     rf = sub.add_parser(
@@ -390,16 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
         "  handpose-live export --checkpoint runs/refiner/last.pt --out models/com_refiner.onnx",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    rf.add_argument("--out", type=Path, required=True, help="run folder (checkpoint, log)")
-    rf.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
+    _add_run_arguments(rf)
     rf.add_argument("--steps", type=_positive_int, default=20000, help="training steps (default 20000)")
     rf.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default 64)")
     rf.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate, halved every 5000 steps")
-    rf.add_argument("--workers", type=_nonnegative_int, default=2, help="data-loading processes (default 2)")
-    rf.add_argument("--val-count", type=_positive_int, default=500, help="validation samples (default 500)")
-    rf.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    rf.add_argument("--max-minutes", type=_positive_float, default=None, help="stop after this wall time")
-    rf.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
     rf.set_defaults(func=_cmd_train_refiner)
 
     ev = sub.add_parser(

@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from handpose_live.evaluation import RESERVED_SEEDS
-from handpose_live.synthetic.generator import SynthSettings, make_sample, render_frame, sample_rng
+from handpose_live.synthetic.generator import SynthFrame, SynthSettings, make_sample, render_frame, sample_rng
 from handpose_live.synthetic.shards import load_shards
 from handpose_live.training.augment import AugmentSettings, augment
 
@@ -24,28 +24,43 @@ def reader_partition() -> tuple[int, int]:
     return rank * nw + wid, world * nw
 
 
-class SyntheticStream(IterableDataset):
-    """Endless synthetic samples (seed, start + k); readers interleave so none repeats another's."""
+class SyntheticFrames(IterableDataset):
+    """Endless synthetic frames (seed, start + k), interleaved over readers so none repeats another's;
+    subclasses turn each frame into a training sample."""
 
-    def __init__(self, seed: int, start: int = 0, settings: SynthSettings = SynthSettings(),
-                 augmentation: AugmentSettings | None = AugmentSettings()):
+    def __init__(self, seed: int, start: int = 0, settings: SynthSettings = SynthSettings()):
         if seed in RESERVED_SEEDS:
             raise ValueError(f"seed {seed} is reserved for the validation and test sets")
-        self.seed, self.start, self.settings, self.augmentation = seed, start, settings, augmentation
+        self.seed, self.start, self.settings = seed, start, settings
+
+    def sample(self, frame: SynthFrame, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+        """The training sample of one frame (the frame's generator continues to draw)."""
+        raise NotImplementedError
 
     def __iter__(self):
         me, readers = reader_partition()
         index = self.start + me
         while True:
             rng = sample_rng(self.seed, index)
-            frame = render_frame(rng, self.settings)
-            sample = make_sample(frame, rng, self.settings)
-            depth, uvd = sample.crop, sample.uvd
-            if self.augmentation is not None:
-                depth, uvd = augment(depth, uvd, rng, self.augmentation)
-            yield (torch.from_numpy(depth[None].astype(np.float32)), torch.from_numpy(uvd.astype(np.float32)),
-                   torch.ones(len(uvd), dtype=torch.bool))
+            yield self.sample(render_frame(rng, self.settings), rng)
             index += readers
+
+
+class SyntheticStream(SyntheticFrames):
+    """Pose-network samples: the crop around the reference point, augmented, its targets and a full mask."""
+
+    def __init__(self, seed: int, start: int = 0, settings: SynthSettings = SynthSettings(),
+                 augmentation: AugmentSettings | None = AugmentSettings()):
+        super().__init__(seed, start, settings)
+        self.augmentation = augmentation
+
+    def sample(self, frame: SynthFrame, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+        sample = make_sample(frame, rng, self.settings)
+        depth, uvd = sample.crop, sample.uvd
+        if self.augmentation is not None:
+            depth, uvd = augment(depth, uvd, rng, self.augmentation)
+        return (torch.from_numpy(depth[None].astype(np.float32)), torch.from_numpy(uvd.astype(np.float32)),
+                torch.ones(len(uvd), dtype=torch.bool))
 
 
 class ArraySamples(Dataset):

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, IterableDataset
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from handpose_live.evaluation import RESERVED_SEEDS, VALIDATION_SEED
+from handpose_live.evaluation import VALIDATION_SEED
 from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
-from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
+from handpose_live.synthetic.generator import SynthFrame, SynthSettings
 from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample, refiner_start
 from handpose_live.training.common import append_csv, load_checkpoint, pick_device, save_atomic
-from handpose_live.training.data import reader_partition
+from handpose_live.training.data import SyntheticFrames
 
 CHECKPOINT = "last.pt"
 LOG = "log.csv"
@@ -45,24 +45,13 @@ class RefinerSettings:
         return json.loads(json.dumps(asdict(self)))
 
 
-class RefinerStream(IterableDataset):
-    """Endless refiner samples of a seed from index `start` on, interleaved over readers."""
+class RefinerStream(SyntheticFrames):
+    """Refiner samples: the crop around a detector-like start centre and the offset to the reference."""
 
-    def __init__(self, seed: int, start: int, settings: SynthSettings = SynthSettings()):
-        if seed in RESERVED_SEEDS:
-            raise ValueError(f"seed {seed} is reserved for the validation and test sets")
-        self.seed, self.start, self.settings = seed, start, settings
-
-    def __iter__(self):
-        me, readers = reader_partition()
-        index = self.start + me
-        while True:
-            rng = sample_rng(self.seed, index)
-            frame = render_frame(rng, self.settings)
-            crop, target = refiner_sample(frame, refiner_start(frame, rng, self.settings.cube_mm),
-                                          self.settings.cube_mm, self.settings.crop_size)
-            yield torch.from_numpy(crop[None]), torch.from_numpy(target)
-            index += readers
+    def sample(self, frame: SynthFrame, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+        crop, target = refiner_sample(frame, refiner_start(frame, rng, self.settings.cube_mm),
+                                      self.settings.cube_mm, self.settings.crop_size)
+        return torch.from_numpy(crop[None]), torch.from_numpy(target)
 
 
 @torch.no_grad()
