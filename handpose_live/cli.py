@@ -8,10 +8,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from handpose_live import __version__
 
+if TYPE_CHECKING:
+    from handpose_live.synthetic.generator import SynthSettings
+
 EXIT_USAGE = 2
-TEST_COUNT = 2000  # frames of the fixed synthetic test set (evaluation.TEST_COUNT, without importing it here)
+TEST_COUNT = 2000  # frames of the fixed synthetic test set (seed evaluation.TEST_SEED)
+PREVIEW_COUNT = 16
+BENCHMARK_COUNT = 1000
 
 
 class UsageError(Exception):
@@ -50,6 +57,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         raise UsageError(
             "synth needs --out DIR (training shards), --preview FILE.png (contact sheet) or --benchmark"
         )
+    if args.out is not None and args.count is None:
+        raise UsageError("synth --out needs --count N, the number of samples to write (example: --count 100000)")
     if args.preview is not None and args.preview.suffix.lower() != ".png":
         raise UsageError(f"--preview must name a .png file, got {args.preview}")
     try:
@@ -67,7 +76,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
             raise UsageError(str(e)) from None
         print(f"Wrote {args.count} samples in {len(paths)} shards to {args.out}")
     if args.preview is not None:
-        _write_preview(args.preview, min(args.count, 64) if args.out is not None else args.count, args.seed, settings)
+        count = PREVIEW_COUNT if args.count is None else min(args.count, 64 if args.out is not None else args.count)
+        _write_preview(args.preview, count, args.seed, settings)
     return 0
 
 
@@ -83,7 +93,7 @@ def _synth_benchmark(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     workers = args.workers or os.cpu_count() or 1
-    n = args.count if args.count != 16 else 1000
+    n = args.count or BENCHMARK_COUNT
     print(f"synthetic engine at {args.width}x{args.height}:")
     print(f"  ray casts (hand + forearm, no noise), 1 core: {renders_per_second(settings):8.1f} /s")
     print(f"  full frames with crop (scene + sensor), 1 core: {full_frame_rate(settings):6.1f} /s")
@@ -95,7 +105,8 @@ def _synth_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_preview(path: Path, count: int, seed: int, settings) -> None:
+def _write_preview(path: Path, count: int, seed: int, settings: "SynthSettings") -> None:
+    """Render `count` frames of `seed` into a contact sheet PNG."""
     import cv2
 
     from handpose_live.synthetic.generator import make_sample, render_frame, sample_rng
@@ -115,13 +126,13 @@ def _write_preview(path: Path, count: int, seed: int, settings) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    """Train JGR-P2O on synthetic data (on the fly or shards)."""
+    """Train JGR-P2O on synthetic data (on the fly or shards) or a real dataset."""
     try:
         from handpose_live.model.jgr_p2o import JGRP2OConfig
         from handpose_live.training.train import TrainSettings, train
     except ImportError as e:
         raise UsageError(f"training needs PyTorch, which is not installed here ({e.name})") from None
-    from handpose_live.datasets import is_dataset_spec
+    from handpose_live.datasets import DatasetError, is_dataset_spec
 
     if args.data != "synthetic" and not is_dataset_spec(args.data) and not Path(args.data).is_dir():
         raise UsageError(
@@ -137,8 +148,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         augment=not args.no_augment, workers=args.workers, val_count=args.val_count, device=args.device,
         max_minutes=args.max_minutes,
     )
-    from handpose_live.datasets import DatasetError
-
     try:
         figures = train(settings, resume=not args.restart)
     except (ValueError, FileNotFoundError, DatasetError) as e:
@@ -349,7 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
         "  handpose-live synth --benchmark --width 640 --height 480",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    synth.add_argument("--count", type=_positive_int, default=16, help="number of samples (default 16)")
+    synth.add_argument("--count", type=_positive_int, default=None,
+                       help=f"samples to write (with --out), frames to show (--preview, default {PREVIEW_COUNT}) "
+                       f"or to time (--benchmark, default {BENCHMARK_COUNT})")
     synth.add_argument("--out", type=Path, help="folder for the .npz shards and manifest.json")
     synth.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
     synth.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")

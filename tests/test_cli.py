@@ -55,8 +55,10 @@ def test_existing_other_dataset_is_kept(tmp_path, capsys):
 def test_out_is_a_file(tmp_path, capsys):
     f = tmp_path / "file"
     f.write_text("x")
-    assert main(["synth", "--out", str(f)]) == 2
+    assert main(["synth", "--out", str(f), "--count", "2"]) == 2
     assert "not a folder" in capsys.readouterr().err
+    assert main(["synth", "--out", str(tmp_path / "new")]) == 2
+    assert "needs --count" in capsys.readouterr().err and not (tmp_path / "new").exists()
 
 
 def test_console_script_without_arguments_shows_help():
