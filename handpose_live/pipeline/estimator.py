@@ -85,12 +85,24 @@ class HandPoseEstimator:
         self.close()
 
     def close(self) -> None:
-        """Release the ONNX Runtime session."""
+        """Release the ONNX Runtime sessions."""
         self.model = None
+        self.refiner = None
 
     def reset(self) -> None:
         """Forget the tracked hand; the next frame is searched in full."""
         self._previous = None
+
+    def _refine(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray) -> np.ndarray:
+        """Move the centre onto the hand's reference point with the refiner (its own cube and size)."""
+        info = self.refiner.info
+        start = center
+        for _ in range(self.options.refine_iterations):
+            box = make_crop_box(center, intrinsics, info.cube_mm, info.input_size)
+            center = center + self.refiner.predict(crop_depth(depth_mm, box)[None])[0] * (0.5 * info.cube_mm)
+            if not np.all(np.isfinite(center)) or center[2] < self.options.min_depth_mm:
+                return start  # a refinement that leaves the working range is not trusted
+        return center
 
     def estimate(self, depth_mm: np.ndarray, intrinsics: Intrinsics) -> HandPoseResult:
         """Joints of the hand in one depth image (float mm, 0 = no data)."""
@@ -110,11 +122,7 @@ class HandPoseEstimator:
             self._previous = None
             return HandPoseResult(False, np.zeros((0, 3)), np.zeros((0, 2)), None, None,
                                   {"detect": (t1 - t0) * 1e3}, self.provider)
-        center = det.center_mm
-        if self.refiner is not None:
-            for _ in range(self.options.refine_iterations):
-                box = make_crop_box(center, intrinsics, self.cube_mm, self.input_size)
-                center = center + self.refiner.predict(crop_depth(depth_mm, box)[None])[0] * (0.5 * self.cube_mm)
+        center = det.center_mm if self.refiner is None else self._refine(depth_mm, intrinsics, det.center_mm)
         t_refined = time.perf_counter()
         box = make_crop_box(center, intrinsics, self.cube_mm, self.input_size)
         crop = crop_depth(depth_mm, box)
