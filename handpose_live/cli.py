@@ -142,13 +142,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.stacks not in (1, 2, 3):
         raise UsageError(f"--stacks must be 1, 2 or 3, got {args.stacks}")
     model = JGRP2OConfig(num_stacks=args.stacks, use_jgr=not args.no_jgr, offset_loss=not args.no_offset_loss)
-    settings = TrainSettings(
-        out_dir=str(args.out), model=model, data=args.data, seed=args.seed, epochs=args.epochs,
-        steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
-        augment=not args.no_augment, workers=args.workers, val_count=args.val_count, device=args.device,
-        max_minutes=args.max_minutes,
-    )
     try:
+        settings = TrainSettings(
+            out_dir=str(args.out), model=model, data=args.data, seed=args.seed, epochs=args.epochs,
+            steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
+            augment=not args.no_augment, workers=args.workers, val_count=args.val_count, device=args.device,
+            max_minutes=args.max_minutes,
+        )
         figures = train(settings, resume=not args.restart)
     except (ValueError, FileNotFoundError, DatasetError) as e:
         raise UsageError(str(e)) from None
@@ -201,10 +201,10 @@ def _cmd_train_refiner(args: argparse.Namespace) -> int:
         from handpose_live.training.refiner import RefinerSettings, train_refiner
     except ImportError as e:
         raise UsageError(f"training needs PyTorch, which is not installed here ({e.name})") from None
-    settings = RefinerSettings(out_dir=str(args.out), seed=args.seed, steps=args.steps, batch_size=args.batch_size,
-                               lr=args.lr, workers=args.workers, val_count=args.val_count, device=args.device,
-                               max_minutes=args.max_minutes)
     try:
+        settings = RefinerSettings(out_dir=str(args.out), seed=args.seed, steps=args.steps,
+                                   batch_size=args.batch_size, lr=args.lr, workers=args.workers,
+                                   val_count=args.val_count, device=args.device, max_minutes=args.max_minutes)
         figures = train_refiner(settings, resume=not args.restart)
     except ValueError as e:
         raise UsageError(str(e)) from None

@@ -141,6 +141,7 @@ def test_toolkit_file_errors(tmp_path):
         (["train", "--out", "r", "--stacks", "4"], "1, 2 or 3"),
         (["train", "--out", "r", "--data", "icvl:only_one_part"], "icvl:DEPTH_DIR:LABEL_FILE"),
         (["train", "--out", "r", "--seed", "1000003"], "reserved"),
+        (["train-refiner", "--out", "r", "--seed", "1000001"], "reserved"),
     ],
 )
 def test_cli_errors_exit_2_with_one_sentence(argv, message, tmp_path, monkeypatch, capsys):
@@ -148,6 +149,7 @@ def test_cli_errors_exit_2_with_one_sentence(argv, message, tmp_path, monkeypatc
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()  # nothing is created for a refused run
 
 
 def test_distributed_training_under_torchrun(tmp_path):

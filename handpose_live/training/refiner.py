@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from handpose_live.evaluation import VALIDATION_SEED
+from handpose_live.evaluation import RESERVED_SEEDS, VALIDATION_SEED
 from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
 from handpose_live.synthetic.generator import SynthFrame, SynthSettings
 from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample, refiner_start
@@ -39,6 +39,10 @@ class RefinerSettings:
     val_every: int = 1000
     device: str = "auto"
     max_minutes: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.seed in RESERVED_SEEDS:
+            raise ValueError(f"seed {self.seed} is reserved for the validation and test sets")
 
     def to_dict(self) -> dict:
         """JSON-able form (stored in checkpoints)."""

@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from handpose_live.evaluation import VALIDATION_SEED, EvalSet
+from handpose_live.evaluation import RESERVED_SEEDS, VALIDATION_SEED, EvalSet
 from handpose_live.metrics import score
 from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig, count_parameters, jgr_p2o_loss
 from handpose_live.synthetic.generator import SynthSettings
@@ -50,6 +50,10 @@ class TrainSettings:
     device: str = "auto"
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     checkpoint_minutes: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.data == "synthetic" and self.seed in RESERVED_SEEDS:
+            raise ValueError(f"seed {self.seed} is reserved for the validation and test sets")
 
     def to_dict(self) -> dict:
         """JSON-able form (stored in checkpoints)."""
@@ -84,6 +88,12 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
     else:
         device = pick_device(settings.device)
     main_process = rank == 0
+    aug = AugmentSettings() if settings.augment else None
+    # Data first: a bad --data is reported before anything is written.
+    arrays = None if settings.data == "synthetic" else ArraySamples.from_spec(settings.data, settings.seed, aug)
+    steps = settings.steps_per_epoch if arrays is None else len(arrays) // (settings.batch_size * world)
+    if steps < 1:
+        raise ValueError(f"{settings.data} holds fewer samples than one batch of {settings.batch_size}")
     out = Path(settings.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
@@ -106,13 +116,8 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
         print(f"JGR-P2O {settings.model.num_stacks} stacks, {count_parameters(model):,} parameters, on {device}")
         (out / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
 
-    aug = AugmentSettings() if settings.augment else None
     synth = SynthSettings()
     val = EvalSet.synthetic(VALIDATION_SEED, settings.val_count, synth) if main_process else None
-    arrays = None if settings.data == "synthetic" else ArraySamples.from_spec(settings.data, settings.seed, aug)
-    steps = settings.steps_per_epoch if arrays is None else len(arrays) // (settings.batch_size * world)
-    if steps < 1:
-        raise ValueError(f"{settings.data} holds fewer samples than one batch of {settings.batch_size}")
 
     log_path = out / LOG
     log_header = ["epoch", "step", "samples", "lr", "train_loss", "val_mean_mm", "val_success_20mm",
