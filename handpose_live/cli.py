@@ -224,6 +224,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError("eval needs either --model FILE, or --gt FILE --pred FILE --dataset NAME")
     curves = {}
     if args.model is not None:
+        # Cheap checks first: the test set takes seconds to render.
+        if args.model.suffix not in (".onnx", ".pt"):
+            raise UsageError(f"--model must be an .onnx file or a .pt checkpoint, got {args.model}")
+        if not args.model.is_file():
+            raise UsageError(f"model file {args.model} does not exist")
         if args.data is None:
             data = ev.EvalSet.synthetic(ev.TEST_SEED, args.count)
             what = f"Synthetic test set: {args.count} frames, seed {ev.TEST_SEED}"
