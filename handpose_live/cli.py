@@ -214,12 +214,45 @@ def _cmd_train_refiner(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_pipeline(args: argparse.Namespace) -> int:
+    """The whole estimator on synthetic full frames: centre, crop and joint figures."""
+    import numpy as np
+
+    from handpose_live.pipeline.estimator import DEFAULT_MODEL, DEFAULT_REFINER, EstimatorOptions
+    from handpose_live.pipeline.onnx_model import ModelError
+    from handpose_live.pipeline_eval import evaluate_pipeline
+
+    refiner = None if args.no_refiner else (args.refiner or DEFAULT_REFINER)
+    try:
+        options = EstimatorOptions(model_path=args.model or DEFAULT_MODEL, refiner_path=refiner,
+                                   provider=args.provider)
+        f = evaluate_pipeline(options, args.count)
+    except (ModelError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    print(f"Synthetic 640x480 full frames with body, background and distractors (seed of the test set): "
+          f"hand found in {f.found} of {f.frames}")
+    print(f"  centre to middle MCP, detector:        median {np.median(f.detector_centre_error_mm):6.1f} mm, "
+          f"mean {f.detector_centre_error_mm.mean():6.1f} mm")
+    if f.refined:
+        print(f"  centre to middle MCP, after refining:  median {np.median(f.final_centre_error_mm):6.1f} mm, "
+              f"mean {f.final_centre_error_mm.mean():6.1f} mm")
+    else:
+        print("  no centre refiner (models/com_refiner.onnx absent or --no-refiner)")
+    print(f"  crops holding every joint: {f.crop_holds_hand:.1%}")
+    print(f"  joints, whole pipeline: mean {f.joints.mean_mm:.2f} mm, frames within 20 / 40 mm "
+          f"{f.joints.success_at(20):.1%} / {f.joints.success_at(40):.1%}")
+    print("  median ms per stage: " + " · ".join(f"{n} {ms:.1f}" for n, ms in f.stage_ms.items()))
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     """Score a model on the fixed synthetic test set, or prediction files against labels."""
     from handpose_live import evaluation as ev
     from handpose_live.joints import Joint
     from handpose_live.metrics import score
 
+    if args.pipeline:
+        return _eval_pipeline(args)
     if (args.model is None) == (args.pred is None):
         raise UsageError("eval needs either --model FILE, or --gt FILE --pred FILE --dataset NAME")
     curves = {}
@@ -432,6 +465,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", help="with --model: a real dataset instead of the synthetic test set "
                     "(msra:ROOT, icvl:DEPTH_DIR:LABELS, nyu:SPLIT_DIR:LABELS)")
     ev.add_argument("--provider", default="auto", choices=["auto", "cuda", "tensorrt", "cpu"])
+    ev.add_argument("--pipeline", action="store_true",
+                    help="run the whole estimator (detect, refine, crop, model) on synthetic 640x480 full frames")
+    ev.add_argument("--refiner", type=Path, help="with --pipeline: centre refiner (default models/com_refiner.onnx)")
+    ev.add_argument("--no-refiner", action="store_true", help="with --pipeline: no centre refinement")
     ev.add_argument("--gt", type=Path, help="label file, u v d per joint per line")
     ev.add_argument("--pred", type=Path, action="append", help="predictions file (repeatable)")
     ev.add_argument("--name", action="append", help="a name per --pred file for the table and plot")

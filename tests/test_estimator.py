@@ -46,3 +46,13 @@ def test_bad_input(tiny_onnx, vga):
     est.close()
     with pytest.raises(RuntimeError, match="closed"):
         est.estimate(np.zeros((480, 640), np.float32), vga)
+
+
+def test_pipeline_evaluation_command(tiny_onnx, capsys):
+    from handpose_live.cli import main
+
+    assert main(["eval", "--pipeline", "--model", str(tiny_onnx), "--no-refiner", "--count", "3",
+                 "--provider", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "hand found in 3 of 3" in out and "crops holding every joint" in out and "median ms per stage" in out
+    assert main(["eval", "--pipeline", "--model", "missing.onnx", "--count", "3"]) == 2
