@@ -53,9 +53,10 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
         holds.append(bool(np.all(np.abs(joints_to_crop(frame.joints_mm, box)) <= 1.0)))
         preds.append(r.joints_mm)
         truths.append(frame.joints_mm)
+    refined = est.refiner is not None
     est.close()
     if not preds:
         raise ValueError("the estimator found no hand in any frame")
     return PipelineFigures(count, len(preds), np.array(det_err), np.array(fin_err), float(np.mean(holds)),
                            score(np.array(preds), np.array(truths)),
-                           {n: float(np.median(v)) for n, v in stages.items()}, est.refiner is not None)
+                           {n: float(np.median(v)) for n, v in stages.items()}, refined)

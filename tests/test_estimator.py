@@ -55,4 +55,5 @@ def test_pipeline_evaluation_command(tiny_onnx, capsys):
                  "--provider", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "hand found in 3 of 3" in out and "crops holding every joint" in out and "median ms per stage" in out
+    assert "no centre refiner" in out
     assert main(["eval", "--pipeline", "--model", "missing.onnx", "--count", "3"]) == 2
