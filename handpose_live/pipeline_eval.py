@@ -11,7 +11,6 @@ from tqdm import tqdm
 from handpose_live.evaluation import TEST_SEED
 from handpose_live.metrics import PoseScores, score
 from handpose_live.pipeline.crop import joints_to_crop, make_crop_box
-from handpose_live.pipeline.detect import find_hand
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
 from handpose_live.synthetic.hand_model import reference_point
@@ -46,8 +45,7 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
         if not r.hand_found:
             continue
         ref = reference_point(frame.joints_mm)
-        det = find_hand(frame.depth_mm, frame.intrinsics, est.detect_settings)  # what refinement started from
-        det_err.append(np.linalg.norm(det.center_mm - ref))
+        det_err.append(np.linalg.norm(r.detected_center_mm - ref))
         fin_err.append(np.linalg.norm(r.center_mm - ref))
         box = make_crop_box(r.center_mm, frame.intrinsics, est.cube_mm, est.input_size)
         holds.append(bool(np.all(np.abs(joints_to_crop(frame.joints_mm, box)) <= 1.0)))

@@ -44,3 +44,4 @@ class HandPoseResult:
     timings_ms: dict[str, float]  # per stage: detect, crop, infer, post
     provider: str  # ONNX Runtime execution provider that ran the model
     tracked: bool = False  # the centre came from the previous frame's hand
+    detected_center_mm: np.ndarray | None = None  # the detector's centre, before refinement

@@ -21,6 +21,7 @@ def test_estimate_returns_a_full_result(tiny_onnx, frame, vga):
         assert r.joints_mm.shape == (21, 3) and r.joints_px.shape == (21, 2)
         np.testing.assert_allclose(vga.project(r.joints_mm)[:, :2], r.joints_px)
         assert r.crop.shape == (96, 96) and r.provider == "CPU"
+        np.testing.assert_allclose(r.detected_center_mm, r.center_mm)  # no refiner: the detector's centre
         assert set(r.timings_ms) == {"detect", "crop", "infer", "post"}
         # Untrained weights still vote inside the cube around the hand's centre.
         assert np.all(np.abs(r.joints_mm - r.center_mm) < 250.0)

@@ -138,4 +138,5 @@ class HandPoseEstimator:
         if self.refiner is not None:
             timings["refine"] = (t_refined - t1) * 1e3
         timings.update({"crop": (t2 - t_refined) * 1e3, "infer": (t3 - t2) * 1e3, "post": (t4 - t3) * 1e3})
-        return HandPoseResult(True, joints, pixels, center, crop, timings, self.provider, det.tracked)
+        return HandPoseResult(True, joints, pixels, center, crop, timings, self.provider, det.tracked,
+                              det.center_mm)
