@@ -364,6 +364,57 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_live(args: argparse.Namespace) -> int:
+    """The live app: a camera, recording or the synthetic camera → the window or JSON lines."""
+    from handpose_live.app import AppError, LiveOptions, run_live
+
+    if args.provider is None:
+        args.provider = "auto"
+    options = LiveOptions(
+        camera=args.camera, recording=args.bag, model=args.model, provider=args.provider, headless=args.headless,
+        output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
+        screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, threads=args.threads)
+    try:
+        return run_live(options)
+    except AppError as e:
+        raise UsageError(str(e)) from None
+
+
+def _cmd_record_synthetic(args: argparse.Namespace) -> int:
+    """Record the synthetic camera to a .bag with its ground truth beside it."""
+    from tqdm import tqdm
+
+    from handpose_live.runtime.output import RecordWriter
+    from handpose_live.sources.bag_writer import BagWriter
+    from handpose_live.sources.base import SourceError
+    from handpose_live.sources.synthetic import SyntheticCamera
+    from handpose_live.synthetic.animation import AnimationSettings
+
+    out: Path = args.out
+    truth_path = out.with_suffix(".gt.jsonl")
+    if out.suffix != ".bag":
+        raise UsageError(f"the recording must be a .bag file, got {out}")
+    for path in (out, truth_path):
+        if path.exists():
+            raise UsageError(f"{path} already exists; choose another name or remove it first")
+    try:
+        settings = AnimationSettings(width=args.width, height=args.height, fps=args.fps, seed=args.seed)
+        camera = SyntheticCamera(settings, realtime=False, frames=args.frames)
+        camera.open()
+        with BagWriter(out, camera.intrinsics, args.fps, device_name="handpose-live synthetic camera") as bag, \
+                RecordWriter(truth_path) as truth:
+            for frame in tqdm(camera, total=args.frames, unit="frame", desc=out.name):
+                bag.write(frame)
+                truth.write({"frame": frame.frame_number, "timestamp_ms": round(frame.timestamp_s * 1000.0, 3),
+                             "hand_found": True, "joints_mm": camera.ground_truth(frame.frame_number).round(2).tolist(),
+                             "latency_ms": None})
+    except (SourceError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    print(f"Wrote {args.frames} frames ({settings.width}x{settings.height} at {args.fps:g} fps) to {out} "
+          f"and their ground-truth joints to {truth_path}")
+    return 0
+
+
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments every training command has."""
     parser.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, log)")
@@ -375,14 +426,47 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
 
 
+def _default_model() -> Path:
+    from handpose_live.pipeline.estimator import DEFAULT_MODEL
+
+    return DEFAULT_MODEL
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `handpose-live` command."""
     parser = argparse.ArgumentParser(
         prog="handpose-live",
-        description="Real-time 3D hand pose for depth cameras. The live app is not built yet; available now: "
-        "the synthetic depth-hand engine (synth), training (train), evaluation (eval) and ONNX export (export).",
+        description="Real-time 3D hand pose for depth cameras (JGR-P2O on ONNX Runtime). Without a COMMAND it "
+        "runs the live app: a camera or recording in, a 21-joint 3D skeleton out, in a window or as JSON "
+        "lines (--headless). With no source named it shows the synthetic camera, so it works without hardware.",
+        epilog="window keys: space pause · r record · s screenshot · v reset 3D view · f smoothing · q/Esc quit\n\n"
+        "examples:\n  handpose-live                                   # synthetic camera, window\n"
+        "  handpose-live --camera realsense\n"
+        "  handpose-live --bag hand.bag --headless --no-realtime --output joints.jsonl\n"
+        "  handpose-live record-synthetic demo.bag --frames 300",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"handpose-live {__version__}")
+    live = parser.add_argument_group("live app (when no COMMAND is given)")
+    live.add_argument("--camera", choices=["synthetic", "realsense"],
+                      help="live source (default: synthetic, an animated hand with known joints)")
+    live.add_argument("--bag", type=Path, help="replay a RealSense recording (.bag or .db3) instead of a camera")
+    live.add_argument("--model", type=Path, default=None, help="pose network .onnx (default models/jgr_p2o.onnx)")
+    live.add_argument("--provider", choices=["auto", "cuda", "tensorrt", "cpu"], default=None,
+                      help="ONNX Runtime provider (default auto: TensorRT, CUDA, then CPU)")
+    live.add_argument("--threads", type=_positive_int, default=None, help="ONNX Runtime intra-op threads")
+    live.add_argument("--headless", action="store_true",
+                      help="no window: one JSON line per frame on stdout (frame, timestamp_ms, hand_found, "
+                      "joints_mm, latency_ms)")
+    live.add_argument("--output", type=Path, help="also write the per-frame results to a .jsonl or .csv file")
+    live.add_argument("--no-realtime", action="store_true",
+                      help="read recordings (and the synthetic camera) as fast as possible, every frame processed")
+    live.add_argument("--loop", action="store_true", help="replay --bag in a loop")
+    live.add_argument("--max-frames", type=_positive_int, help="stop after this many processed frames")
+    live.add_argument("--screenshot", type=Path, help="save the window as a PNG when the run ends")
+    live.add_argument("--record", type=Path, help="record the depth stream to this .bag while running")
+    live.add_argument("--no-smoothing", action="store_true", help="show raw joints (no One Euro filter)")
+    parser.set_defaults(func=_cmd_live)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     synth = sub.add_parser(
@@ -507,6 +591,24 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--runs", type=_positive_int, default=50, help="timed runs per case (default 50)")
     be.add_argument("--json", type=Path, help="also write the figures as JSON")
     be.set_defaults(func=_cmd_bench, provider=None)
+
+    rs = sub.add_parser(
+        "record-synthetic",
+        help="record the synthetic camera to a .bag, with ground-truth joints in OUT.gt.jsonl",
+        description="Render the synthetic camera's animated hand (a person raising a hand through gestures) "
+        "and write it as a RealSense-compatible ROS1 .bag that --bag replays, plus OUT.gt.jsonl with the true "
+        "joints of every frame (the same keys as --output).",
+        epilog="example:\n  handpose-live record-synthetic demo.bag --frames 300\n"
+        "  handpose-live --bag demo.bag --headless --no-realtime --output demo.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rs.add_argument("out", type=Path, metavar="OUT.bag", help="the recording to write")
+    rs.add_argument("--frames", type=_positive_int, required=True, help="frames to record")
+    rs.add_argument("--fps", type=_positive_float, default=30.0, help="frame rate (default 30)")
+    rs.add_argument("--width", type=_positive_int, default=640, help="image width (default 640)")
+    rs.add_argument("--height", type=_positive_int, default=480, help="image height (default 480)")
+    rs.add_argument("--seed", type=_nonnegative_int, default=0, help="hand shape and sensor noise (default 0)")
+    rs.set_defaults(func=_cmd_record_synthetic)
     return parser
 
 
@@ -514,9 +616,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `handpose-live` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
+    if args.command is None and args.model is None:
+        args.model = _default_model()
     try:
         return args.func(args)
     except UsageError as e:

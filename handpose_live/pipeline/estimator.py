@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from handpose_live.camera import Intrinsics
+from handpose_live.joints import Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
 from handpose_live.pipeline.detect import DetectSettings, find_hand, track_hand
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
@@ -131,8 +132,9 @@ class HandPoseEstimator:
         t3 = time.perf_counter()
         joints = crop_to_joints(uvd, box)
         pixels = intrinsics.project(joints)[:, :2]
-        # Track the detector's centre, not the refined one: the refiner corrects it afresh each frame.
-        self._previous = det.center_mm
+        # Track from the predicted reference joint: it is anchored to the hand, whereas re-centring
+        # from the last centre of mass, frame after frame, slides down the forearm.
+        self._previous = joints[Joint.MIDDLE_MCP]
         t4 = time.perf_counter()
         timings = {"detect": (t1 - t0) * 1e3}
         if self.refiner is not None:

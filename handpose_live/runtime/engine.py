@@ -1,0 +1,250 @@
+"""The live loop: a capture thread reads the source into a latest-frame slot; an inference
+thread takes the newest frame, runs the estimator, smooths the joints and hands the result on.
+
+Live (realtime) sources drop frames the inference cannot keep up with; offline replays block
+the reader instead, so every frame is processed. Every frame carries perf_counter stamps at
+capture, inference start and end; the consumer adds the display stamp, so latency is measured.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from handpose_live.runtime.slot import LatestSlot
+from handpose_live.runtime.smoothing import OneEuroFilter
+from handpose_live.runtime.timing import RateMeter, StageStats
+from handpose_live.sources.bag_writer import BagWriter
+from handpose_live.sources.base import FrameSource, SourceError
+from handpose_live.types import DepthFrame, HandPoseResult
+
+
+class Estimator(Protocol):
+    """What the engine needs of a HandPoseEstimator."""
+
+    provider: str
+
+    def estimate(self, depth_mm: np.ndarray, intrinsics) -> HandPoseResult: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A frame as it left the source, with its ground truth when the source knows it."""
+
+    frame: DepthFrame
+    t_capture: float
+    truth_mm: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class FrameOutput:
+    """One processed frame: the estimator's result, the joints to show, and the time stamps."""
+
+    frame: DepthFrame
+    result: HandPoseResult
+    joints_mm: np.ndarray  # (21, 3) smoothed when smoothing is on; (0, 3) without a hand
+    joints_px: np.ndarray  # (21, 2) their pixels
+    truth_mm: np.ndarray | None
+    t_capture: float
+    t_infer_start: float
+    t_infer_end: float
+
+    def record(self, t_display: float) -> dict:
+        """The frame as one line of --headless / --output (joint values rounded to 0.1 mm)."""
+        return {
+            "frame": int(self.frame.frame_number),
+            "timestamp_ms": round(self.frame.timestamp_s * 1000.0, 3),
+            "hand_found": bool(self.result.hand_found),
+            "joints_mm": np.round(self.joints_mm, 1).tolist(),
+            "latency_ms": round((t_display - self.t_capture) * 1000.0, 2),
+        }
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the live loop runs."""
+
+    smoothing: bool = True
+    max_frames: int | None = None  # stop after this many processed frames
+    min_cutoff_hz: float = 1.5  # One Euro filter, see runtime.smoothing
+    beta: float = 0.01
+
+
+class LiveEngine:
+    """Runs a source and an estimator on two threads; `on_output` gets every processed frame
+    (on the inference thread: keep it short, or hand the work to another thread)."""
+
+    def __init__(self, source: FrameSource, estimator: Estimator, on_output: Callable[[FrameOutput], None],
+                 settings: EngineSettings = EngineSettings()):
+        self.source = source
+        self.estimator = estimator
+        self.on_output = on_output
+        self.settings = settings
+        self.smoothing = settings.smoothing
+        self.slot: LatestSlot[Captured] = LatestSlot(block=not source.realtime)
+        self.capture_rate = RateMeter()
+        self.inference_rate = RateMeter()
+        self.stages = StageStats()
+        self.frames_captured = 0
+        self.frames_processed = 0
+        self.error: str | None = None
+        self._filter = OneEuroFilter(settings.min_cutoff_hz, settings.beta)
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._record_lock = threading.Lock()
+        self._record_path: Path | None = None
+        self._recorder: BagWriter | None = None
+        self._threads = [threading.Thread(target=self._capture_loop, name="capture", daemon=True),
+                         threading.Thread(target=self._inference_loop, name="inference", daemon=True)]
+
+    # -- control -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start both threads (the source must already be open)."""
+        for t in self._threads:
+            t.start()
+
+    def stop(self) -> None:
+        """Ask both threads to finish; a recording in progress is closed and stays playable."""
+        self._stop.set()
+        self._running.set()
+        self.slot.close()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for both threads; True when they have finished."""
+        end = None if timeout is None else time.monotonic() + timeout
+        for t in self._threads:
+            t.join(None if end is None else max(0.0, end - time.monotonic()))
+        return not any(t.is_alive() for t in self._threads)
+
+    @property
+    def finished(self) -> bool:
+        """True once both threads have ended (end of recording, max frames, error or stop)."""
+        return not any(t.is_alive() for t in self._threads)
+
+    @property
+    def paused(self) -> bool:
+        """True while capture is held."""
+        return not self._running.is_set()
+
+    def set_paused(self, paused: bool) -> None:
+        """Hold or resume reading the source."""
+        (self._running.clear if paused else self._running.set)()
+
+    @property
+    def dropped(self) -> int:
+        """Frames captured but never processed because a newer one replaced them."""
+        return self.slot.dropped
+
+    # -- recording -----------------------------------------------------------------------------
+    def start_recording(self, path: Path) -> None:
+        """Record every captured frame to a .bag from the next frame on (raises SourceError)."""
+        path = Path(path)
+        if path.suffix != ".bag":
+            raise SourceError(f"recordings are written as .bag files, got {path}")
+        if path.exists():
+            raise SourceError(f"{path} already exists; choose another name or remove it first")
+        with self._record_lock:
+            self._record_path = path
+
+    def stop_recording(self) -> int:
+        """Finish the recording; the number of frames it holds."""
+        with self._record_lock:
+            n = self._close_recorder()
+            self._record_path = None
+            return n
+
+    @property
+    def recording(self) -> Path | None:
+        """The file being recorded, if any."""
+        return self._record_path
+
+    def _close_recorder(self) -> int:
+        n = 0
+        if self._recorder is not None:
+            n = self._recorder.frames_written
+            self._recorder.close()
+            self._recorder = None
+        return n
+
+    def _record(self, frame: DepthFrame) -> None:
+        with self._record_lock:
+            if self._record_path is None:
+                return
+            if self._recorder is None:
+                self._recorder = BagWriter(self._record_path, frame.intrinsics, self.source.fps or 30.0,
+                                           device_name=self.source.name)
+            self._recorder.write(frame)
+
+    # -- threads -------------------------------------------------------------------------------
+    def _fail(self, message: str) -> None:
+        if self.error is None:
+            self.error = message
+        self.stop()
+
+    def _capture_loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._running.wait()
+                if self._stop.is_set():
+                    break
+                frame = self.source.read()
+                t = time.perf_counter()
+                if frame is None:
+                    break
+                self.frames_captured += 1
+                self.capture_rate.tick(t)
+                self._record(frame)
+                if not self.slot.put(Captured(frame, t, self.source.ground_truth(frame.frame_number))):
+                    break
+        except SourceError as e:
+            self._fail(str(e))
+        except Exception as e:  # noqa: BLE001 - a failing source must end the app cleanly, not hang it
+            self._fail(f"the source failed: {type(e).__name__}: {e}")
+        finally:
+            with self._record_lock:
+                try:
+                    self._close_recorder()
+                except Exception as e:  # noqa: BLE001
+                    self._fail(f"the recording could not be finished: {e}")
+            self.slot.close()
+
+    def _inference_loop(self) -> None:
+        limit = self.settings.max_frames
+        try:
+            while not self._stop.is_set():
+                item = self.slot.get(timeout=0.1)
+                if item is None:
+                    if self.slot.closed:
+                        break
+                    continue
+                self.on_output(self._process(item))
+                self.frames_processed += 1
+                if limit is not None and self.frames_processed >= limit:
+                    break
+        except Exception as e:  # noqa: BLE001 - reported to the user by the app
+            self._fail(f"processing a frame failed: {type(e).__name__}: {e}")
+        finally:
+            self.stop()
+
+    def _process(self, item: Captured) -> FrameOutput:
+        t0 = time.perf_counter()
+        frame = item.frame
+        result = self.estimator.estimate(frame.depth_mm, frame.intrinsics)
+        if result.hand_found and self.smoothing:
+            joints = self._filter(result.joints_mm, frame.timestamp_s)
+            pixels = frame.intrinsics.project(joints)[:, :2]
+        else:
+            if not result.hand_found:
+                self._filter.reset()
+            joints, pixels = result.joints_mm, result.joints_px
+        t1 = time.perf_counter()
+        self.inference_rate.tick(t1)
+        self.stages.add(result.timings_ms)
+        return FrameOutput(frame, result, joints, pixels, item.truth_mm, item.t_capture, t0, t1)

@@ -1,0 +1,57 @@
+"""Per-frame result files: JSON lines (one object per frame) or CSV (one row per frame)."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import IO
+
+from handpose_live.joints import Joint
+
+RECORD_KEYS = ("frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms")
+OUTPUT_SUFFIXES = (".jsonl", ".csv")
+
+
+def csv_header() -> list[str]:
+    """CSV columns: the scalar keys, then x, y, z of every joint in canonical order."""
+    joints = [f"{j.name.lower()}_{axis}" for j in Joint for axis in "xyz"]
+    return ["frame", "timestamp_ms", "hand_found", "latency_ms", *joints]
+
+
+class RecordWriter:
+    """Writes records to a .jsonl or .csv file (flushed per frame: a killed run keeps its lines)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if self.path.suffix not in OUTPUT_SUFFIXES:
+            raise ValueError(f"--output must end in .jsonl or .csv, got {self.path}")
+        if not self.path.parent.is_dir():
+            raise ValueError(f"folder {self.path.parent} does not exist")
+        self._file: IO[str] = open(self.path, "w", newline="", encoding="utf-8")
+        self._csv = None
+        if self.path.suffix == ".csv":
+            self._csv = csv.writer(self._file)
+            self._csv.writerow(csv_header())
+        self.count = 0
+
+    def write(self, record: dict) -> None:
+        """Append one frame's record."""
+        if self._csv is not None:
+            flat = [v for joint in record["joints_mm"] for v in joint] or [""] * (3 * len(Joint))
+            latency = "" if record["latency_ms"] is None else record["latency_ms"]
+            self._csv.writerow([record["frame"], record["timestamp_ms"], int(record["hand_found"]), latency, *flat])
+        else:
+            self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        """Close the file (safe to call twice)."""
+        if not self._file.closed:
+            self._file.close()
+
+    def __enter__(self) -> "RecordWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

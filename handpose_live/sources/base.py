@@ -1,0 +1,80 @@
+"""The interface every depth source implements, and its one error type."""
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from handpose_live.types import DepthFrame
+
+
+class SourceError(Exception):
+    """A source could not be opened or read: the message is one sentence for the user."""
+
+
+class FrameSource(ABC):
+    """A stream of depth frames: open(), read() until None (the end), close(); a context manager.
+
+    `realtime` sources deliver frames at the camera's pace (live cameras, replays in real
+    time) and the app may drop frames it cannot keep up with; the others deliver as fast as
+    they are read, and every frame is processed.
+    """
+
+    name: str = "source"
+    realtime: bool = True
+
+    @abstractmethod
+    def open(self) -> None:
+        """Start the stream; raises SourceError with a sentence for the user."""
+
+    @abstractmethod
+    def read(self) -> DepthFrame | None:
+        """The next frame, or None at the end of a recording; raises SourceError on failure."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop the stream and release the device or file (safe to call twice)."""
+
+    @property
+    def fps(self) -> float | None:
+        """Nominal frame rate, when the source has one."""
+        return None
+
+    def ground_truth(self, frame_number: int) -> np.ndarray | None:
+        """Known joints (21, 3) in camera mm of a frame, for sources that have them."""
+        return None
+
+    def __enter__(self) -> "FrameSource":
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __iter__(self):
+        while (frame := self.read()) is not None:
+            yield frame
+
+
+class Pacer:
+    """Sleeps so that frames leave at their recorded times (real-time replay)."""
+
+    def __init__(self) -> None:
+        self._offset: float | None = None
+
+    def wait(self, timestamp_s: float) -> None:
+        """Block until `timestamp_s` (the frame's own clock) is due on the wall clock."""
+        now = time.perf_counter()
+        if self._offset is None:
+            self._offset = now - timestamp_s
+            return
+        delay = timestamp_s + self._offset - now
+        if delay > 0:
+            time.sleep(delay)
+        elif delay < -0.5:
+            self._offset = now - timestamp_s  # we fell far behind (paused, debugger): start afresh
+
+    def reset(self) -> None:
+        """Forget the clock, e.g. when a recording loops."""
+        self._offset = None

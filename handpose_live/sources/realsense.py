@@ -1,0 +1,209 @@
+"""Intel RealSense through pyrealsense2: a live camera, or a `.bag` / `.db3` recording played back."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from handpose_live.camera import Intrinsics
+from handpose_live.sources.base import FrameSource, Pacer, SourceError
+from handpose_live.types import DepthFrame
+
+_TIMEOUT_MS = 5000  # a camera or file that sends nothing for this long has failed
+_POLL_MS = 50
+
+
+def import_pyrealsense2():
+    """The pyrealsense2 module, or a SourceError that says how to get it."""
+    try:
+        import pyrealsense2 as rs
+    except ImportError as e:
+        hint = ("install the Debian package libusb-1.0-0" if "libusb" in str(e)
+                else "pip install pyrealsense2 (Python ≤ 3.13 on x86-64 or arm64 Linux, Windows, macOS)")
+        raise SourceError(f"RealSense support needs pyrealsense2, which did not load ({e}); {hint}") from None
+    return rs
+
+
+def _intrinsics(profile) -> Intrinsics:
+    i = profile.as_video_stream_profile().get_intrinsics()
+    return Intrinsics(fx=i.fx, fy=i.fy, cx=i.ppx, cy=i.ppy, width=i.width, height=i.height)
+
+
+class _RealSenseBase(FrameSource):
+    """Shared frame reading of live and recorded RealSense streams."""
+
+    def __init__(self) -> None:
+        self._rs = None
+        self._pipeline = None
+        self._intrinsics: Intrinsics | None = None
+        self._scale_mm = 1.0
+        self._fps: float | None = None
+
+    @property
+    def fps(self) -> float | None:
+        return self._fps
+
+    @property
+    def intrinsics(self) -> Intrinsics | None:
+        """The depth stream's intrinsics, once open."""
+        return self._intrinsics
+
+    def _started(self, profile) -> None:
+        stream = profile.get_stream(self._rs.stream.depth)
+        self._intrinsics = _intrinsics(stream)
+        self._fps = float(stream.fps())
+        self._scale_mm = profile.get_device().first_depth_sensor().get_depth_scale() * 1000.0
+
+    def _to_frame(self, depth) -> DepthFrame:
+        counts = np.asanyarray(depth.get_data())
+        # One copy, straight to float mm: the frame's buffer goes back to librealsense.
+        depth_mm = counts.astype(np.float32) * np.float32(self._scale_mm)
+        return DepthFrame(depth_mm, self._intrinsics, depth.get_timestamp() / 1000.0, depth.get_frame_number())
+
+    def close(self) -> None:
+        if self._pipeline is not None:
+            try:
+                self._pipeline.stop()
+            except RuntimeError:
+                pass  # already stopped, e.g. the device was unplugged
+            self._pipeline = None
+
+
+class RealSenseCamera(_RealSenseBase):
+    """A live RealSense depth stream (default 640×480 at the highest rate the camera offers)."""
+
+    realtime = True
+
+    def __init__(self, width: int = 640, height: int = 480, fps: int | None = None, serial: str | None = None):
+        super().__init__()
+        self.width, self.height, self.requested_fps, self.serial = width, height, fps, serial
+        self.name = "RealSense"
+
+    def _pick_fps(self, device) -> int:
+        """Highest z16 rate at the requested size, or a SourceError listing what the camera has."""
+        rs = self._rs
+        sizes = {}
+        for sensor in device.query_sensors():
+            for p in sensor.get_stream_profiles():
+                if p.stream_type() == rs.stream.depth and p.format() == rs.format.z16:
+                    v = p.as_video_stream_profile()
+                    sizes.setdefault((v.width(), v.height()), set()).add(p.fps())
+        rates = sizes.get((self.width, self.height))
+        if not rates:
+            have = ", ".join(f"{w}x{h}" for w, h in sorted(sizes)) or "none"
+            raise SourceError(f"this RealSense has no {self.width}x{self.height} depth stream (it has: {have})")
+        if self.requested_fps is not None:
+            if self.requested_fps not in rates:
+                raise SourceError(f"this RealSense offers {self.width}x{self.height} depth at "
+                                  f"{', '.join(map(str, sorted(rates)))} fps, not {self.requested_fps}")
+            return self.requested_fps
+        return max(rates)
+
+    def open(self) -> None:
+        rs = self._rs = import_pyrealsense2()
+        devices = list(rs.context().query_devices())
+        if self.serial is not None:
+            devices = [d for d in devices if d.get_info(rs.camera_info.serial_number) == self.serial]
+        if not devices:
+            which = f" with serial {self.serial}" if self.serial else ""
+            raise SourceError(f"no RealSense camera{which} is connected (check the USB cable, or replay a file with --bag)")
+        device = devices[0]
+        serial = device.get_info(rs.camera_info.serial_number)
+        self.name = f"RealSense {device.get_info(rs.camera_info.name).replace('Intel RealSense ', '')}"
+        fps = self._pick_fps(device)
+        config = rs.config()
+        config.enable_device(serial)
+        config.enable_stream(rs.stream.depth, self.width, self.height, rs.format.z16, fps)
+        self._pipeline = rs.pipeline()
+        try:
+            self._started(self._pipeline.start(config))
+        except RuntimeError as e:
+            self._pipeline = None
+            raise SourceError(f"the RealSense camera could not start streaming ({e})") from None
+
+    def read(self) -> DepthFrame | None:
+        try:
+            frames = self._pipeline.wait_for_frames(_TIMEOUT_MS)
+        except RuntimeError as e:
+            raise SourceError(f"the RealSense camera stopped sending frames ({e})") from None
+        return self._to_frame(frames.get_depth_frame())
+
+
+class RecordingSource(_RealSenseBase):
+    """A RealSense recording (.bag ROS1, .db3 ROS2) played by pyrealsense2, optionally looping."""
+
+    def __init__(self, path: Path, realtime: bool = True, loop: bool = False):
+        super().__init__()
+        self.path = Path(path)
+        self.realtime = realtime
+        self.loop = loop
+        self.name = self.path.name
+        self._pacer = Pacer()
+        self._last: tuple[int, float] | None = None  # number and time of the last frame read
+        self._shift: tuple[int, float] = (0, 0.0)  # added to frame numbers and times when looping
+
+    def open(self) -> None:
+        if self.path.suffix not in (".bag", ".db3"):
+            raise SourceError(f"{self.path} is not a RealSense recording (.bag or .db3)")
+        if not self.path.is_file():
+            raise SourceError(f"recording {self.path} does not exist")
+        if self.path.stat().st_size == 0:
+            raise SourceError(f"recording {self.path} is empty")
+        rs = self._rs = import_pyrealsense2()
+        config = rs.config()
+        # We loop ourselves: librealsense's repeat restarts timestamps and frame numbers silently.
+        config.enable_device_from_file(str(self.path), repeat_playback=False)
+        pipeline = rs.pipeline()
+        try:
+            profile = pipeline.start(config)
+        except RuntimeError as e:
+            raise SourceError(f"{self.path} cannot be played as a RealSense recording ({e})") from None
+        try:
+            profile.get_stream(rs.stream.depth)
+        except RuntimeError:
+            pipeline.stop()
+            raise SourceError(f"{self.path} holds no depth stream") from None
+        self._pipeline = pipeline
+        self._playback = profile.get_device().as_playback()
+        # Real-time replay is paced by us (the pipeline would drop frames we are slow to take).
+        self._playback.set_real_time(False)
+        self._started(profile)
+
+    def _next(self):
+        """The next depth frame from librealsense, or None at the end of the file."""
+        waited_ms = 0
+        while waited_ms < _TIMEOUT_MS:
+            # Short waits: at the end of the file librealsense only stops, it sends nothing.
+            ok, frames = self._pipeline.try_wait_for_frames(_POLL_MS)
+            if ok:
+                return frames.get_depth_frame()
+            if self._playback.current_status() == self._rs.playback_status.stopped:
+                return None
+            waited_ms += _POLL_MS
+        raise SourceError(f"{self.path} stopped delivering frames before its end")
+
+    def read(self) -> DepthFrame | None:
+        depth = self._next()
+        wrapped = False
+        if depth is None:
+            if not self.loop or self._last is None:
+                return None
+            self.close()
+            self.open()
+            self._pacer.reset()
+            depth, wrapped = self._next(), True
+            if depth is None:
+                return None
+        frame = self._to_frame(depth)
+        if wrapped:
+            # The next pass continues one frame period after the last frame, numbers counting on.
+            last_number, last_time = self._last
+            self._shift = (last_number + 1 - frame.frame_number,
+                           last_time + 1.0 / (self._fps or 30.0) - frame.timestamp_s)
+        frame = DepthFrame(frame.depth_mm, frame.intrinsics, frame.timestamp_s + self._shift[1],
+                           frame.frame_number + self._shift[0])
+        self._last = (frame.frame_number, frame.timestamp_s)
+        if self.realtime:
+            self._pacer.wait(frame.timestamp_s)
+        return frame
