@@ -138,8 +138,9 @@ def summarize(engine: LiveEngine, seconds: float, latencies: LatencyLog) -> RunS
                       latencies.median(), engine.estimator.provider, engine.error)
 
 
-def run_headless(options: LiveOptions, stdout: IO[str] = sys.stdout, stderr: IO[str] = sys.stderr) -> int:
+def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     """Process the source without a window: one JSON line per frame on stdout; 0, or 1 on a failure."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     check_options(options)
     source, estimator = open_parts(options)
     writer = RecordWriter(options.output) if options.output is not None else None

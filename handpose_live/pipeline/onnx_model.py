@@ -6,6 +6,7 @@ No torch here: this is what the live app and `eval --model x.onnx` run.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import sys
@@ -69,7 +70,9 @@ def _silenced_output():
     try:
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
-        yield
+        # Its Python layer prints too, to whatever sys.stdout is (not always descriptor 1).
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            yield
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -183,10 +183,11 @@ class LiveEngine:
             self._recorder.write(frame)
 
     # -- threads -------------------------------------------------------------------------------
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, stop: bool = True) -> None:
         if self.error is None:
             self.error = message
-        self.stop()
+        if stop:
+            self.stop()
 
     def _capture_loop(self) -> None:
         try:
@@ -203,10 +204,11 @@ class LiveEngine:
                 self._record(frame)
                 if not self.slot.put(Captured(frame, t, self.source.ground_truth(frame.frame_number))):
                     break
+        # A failing source ends capture; the frames already captured are still processed.
         except SourceError as e:
-            self._fail(str(e))
+            self._fail(str(e), stop=False)
         except Exception as e:  # noqa: BLE001 - a failing source must end the app cleanly, not hang it
-            self._fail(f"the source failed: {type(e).__name__}: {e}")
+            self._fail(f"the source failed: {type(e).__name__}: {e}", stop=False)
         finally:
             with self._record_lock:
                 try:

@@ -1,0 +1,170 @@
+"""Runtime: the latest-frame slot, One Euro smoothing, rates, and the two-thread engine."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from handpose_live.runtime.engine import EngineSettings, LiveEngine
+from handpose_live.runtime.slot import LatestSlot
+from handpose_live.runtime.smoothing import OneEuroFilter
+from handpose_live.runtime.timing import RateMeter, StageStats, speed_line
+from handpose_live.sources.base import FrameSource, SourceError
+from handpose_live.sources.realsense import RecordingSource
+from handpose_live.types import DepthFrame, HandPoseResult
+
+
+def test_slot_keeps_the_newest_and_counts_drops():
+    slot = LatestSlot()
+    for i in range(5):
+        slot.put(i)
+    assert slot.get(timeout=0) == 4 and slot.dropped == 4
+    assert slot.get(timeout=0.01) is None
+    slot.put(7)
+    slot.close()
+    assert slot.get() == 7 and slot.get() is None and not slot.put(8)
+
+
+def test_blocking_slot_loses_nothing():
+    slot = LatestSlot(block=True)
+    got = []
+
+    def reader():
+        while (item := slot.get(timeout=1.0)) is not None:
+            got.append(item)
+            time.sleep(0.001)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    for i in range(200):
+        slot.put(i)
+    slot.close()
+    t.join(5)
+    assert got == list(range(200)) and slot.dropped == 0
+
+
+def test_one_euro_smooths_jitter_and_follows_moves():
+    rng = np.random.default_rng(0)
+    f = OneEuroFilter()
+    truth = np.zeros((21, 3))
+    noisy = [truth + rng.normal(0, 3.0, truth.shape) for _ in range(120)]
+    out = [f(x, i / 30.0) for i, x in enumerate(noisy)]
+    assert np.std(np.array(out[30:])) < 0.5 * np.std(np.array(noisy[30:]))
+    # A 200 mm jump is followed within a few frames at 30 fps.
+    f.reset()
+    for i in range(30):
+        f(truth, i / 30.0)
+    for i in range(30, 45):
+        y = f(truth + 200.0, i / 30.0)
+    assert np.allclose(y, 200.0, atol=10.0)
+    f.reset()
+    assert np.array_equal(f(truth + 5, 0.0), truth + 5)
+
+
+def test_rate_meter_and_stage_stats():
+    m = RateMeter(window_s=10.0)
+    for i in range(11):
+        m.tick(100.0 + i * 0.05)
+    assert m.rate(now=100.5) == pytest.approx(20.0)
+    s = StageStats()
+    for v in (1.0, 2.0, 3.0):
+        s.add({"detect": v, "infer": 10 * v})
+    assert s.median() == {"detect": 2.0, "infer": 20.0}
+    assert speed_line({"pre": 0.4, "infer": 3.1}) == "pre 0.4 ms · infer 3.1 ms"
+
+
+class _Frames(FrameSource):
+    """A scripted source: n small frames, optionally failing after some."""
+
+    def __init__(self, n, realtime=False, fail_after=None, delay=0.0):
+        self.n, self.realtime, self.fail_after, self.delay = n, realtime, fail_after, delay
+        self.i = 0
+        self.name = "scripted"
+
+    def open(self):
+        self.i = 0
+
+    def read(self):
+        if self.fail_after is not None and self.i >= self.fail_after:
+            raise SourceError("the camera was unplugged")
+        if self.i >= self.n:
+            return None
+        time.sleep(self.delay)
+        self.i += 1
+        from handpose_live.camera import Intrinsics
+
+        intr = Intrinsics(100.0, 100.0, 15.5, 11.5, 32, 24)
+        return DepthFrame(np.full((24, 32), 500.0, np.float32), intr, self.i / 30.0, self.i)
+
+    def close(self):
+        pass
+
+    @property
+    def fps(self):
+        return 30.0
+
+
+class _Estimator:
+    """Finds a fixed hand after `work` seconds."""
+
+    provider = "CPU"
+
+    def __init__(self, work=0.0):
+        self.work = work
+
+    def estimate(self, depth, intr):
+        time.sleep(self.work)
+        joints = np.tile([0.0, 0.0, 500.0], (21, 1)) + np.arange(21)[:, None]
+        return HandPoseResult(True, joints, intr.project(joints)[:, :2], joints[9], None, {"infer": 1.0}, "CPU")
+
+    def reset(self):
+        pass
+
+
+def _run(source, estimator, **settings):
+    outputs = []
+    engine = LiveEngine(source, estimator, outputs.append, EngineSettings(**settings))
+    source.open()
+    engine.start()
+    assert engine.join(timeout=20)
+    return engine, outputs
+
+
+def test_offline_engine_processes_every_frame_in_order():
+    engine, outputs = _run(_Frames(50), _Estimator(0.002), smoothing=False)
+    assert [o.frame.frame_number for o in outputs] == list(range(1, 51))
+    assert engine.dropped == 0 and engine.error is None
+    o = outputs[0]
+    assert o.t_capture <= o.t_infer_start <= o.t_infer_end
+    rec = o.record(o.t_infer_end + 0.01)
+    assert set(rec) == {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms"}
+    assert len(rec["joints_mm"]) == 21 and rec["latency_ms"] >= 10.0
+
+
+def test_live_engine_drops_frames_it_cannot_keep_up_with():
+    engine, outputs = _run(_Frames(40, realtime=True, delay=0.002), _Estimator(0.02))
+    assert engine.dropped > 10
+    assert len(outputs) + engine.dropped == 40
+    numbers = [o.frame.frame_number for o in outputs]
+    assert numbers == sorted(numbers) and numbers[-1] == 40  # the newest frame is never lost
+
+
+def test_max_frames_and_a_failing_source():
+    engine, outputs = _run(_Frames(100), _Estimator(), max_frames=7)
+    assert len(outputs) == 7 and engine.error is None
+    engine, outputs = _run(_Frames(100, fail_after=5), _Estimator())
+    assert len(outputs) == 5 and engine.error == "the camera was unplugged"
+
+
+def test_recording_while_running_is_playable(tmp_path):
+    engine = LiveEngine(_Frames(12), _Estimator(), lambda o: None)
+    engine.start_recording(tmp_path / "rec.bag")
+    with pytest.raises(SourceError, match=".bag"):
+        engine.start_recording(tmp_path / "rec.txt")
+    engine.source.open()
+    engine.start()
+    assert engine.join(timeout=20)
+    with RecordingSource(tmp_path / "rec.bag", realtime=False) as src:
+        assert [f.frame_number for f in src] == list(range(1, 13))
