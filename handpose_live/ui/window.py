@@ -105,7 +105,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         grid = gl.GLGridItem()
         grid.setSize(400, 400)
         grid.setSpacing(25, 25)
-        grid.translate(0, 0, -130)
+        grid.translate(0, 0, -110)
         self.gl_view.addItem(grid)
         self.gl_bones = gl.GLLinePlotItem(mode="lines", width=4, antialias=True)
         self.gl_view.addItem(self.gl_bones)
@@ -125,7 +125,7 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def reset_view(self) -> None:
         """The 3D view as seen from the camera, slightly from above."""
-        self.gl_view.setCameraPosition(pos=QtGui.QVector3D(0, 0, 0), distance=420, elevation=15, azimuth=-90)
+        self.gl_view.setCameraPosition(pos=QtGui.QVector3D(0, 0, 0), distance=320, elevation=15, azimuth=-90)
 
     # -- engine hook-up --------------------------------------------------------------------------
     def attach(self, engine: LiveEngine, latencies, quit_at_end: bool = False, screenshot: Path | None = None) -> None:
