@@ -34,7 +34,8 @@ class EstimatorOptions:
         model_path: the exported pose network (its metadata gives cube and input size).
         refiner_path: the exported centre refiner; the default is used when that file exists,
             None turns refinement off.
-        refine_iterations: refinement steps per frame (1-3).
+        refine_iterations: refinement steps for a newly detected hand (1-3); a tracked hand
+            starts near its reference point already and gets one.
         provider: ONNX Runtime preference: auto (TensorRT, CUDA, then CPU), tensorrt, cuda or cpu.
         min_depth_mm, max_depth_mm: where a hand may be.
         tracking: start from the previous frame's hand instead of searching the whole frame.
@@ -94,11 +95,11 @@ class HandPoseEstimator:
         """Forget the tracked hand; the next frame is searched in full."""
         self._previous = None
 
-    def _refine(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray) -> np.ndarray:
+    def _refine(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray, iterations: int) -> np.ndarray:
         """Move the centre onto the hand's reference point with the refiner (its own cube and size)."""
         info = self.refiner.info
         start = center
-        for _ in range(self.options.refine_iterations):
+        for _ in range(iterations):
             box = make_crop_box(center, intrinsics, info.cube_mm, info.input_size)
             center = center + self.refiner.predict(crop_depth(depth_mm, box)[None])[0] * (0.5 * info.cube_mm)
             if not np.all(np.isfinite(center)) or center[2] < self.options.min_depth_mm:
@@ -123,7 +124,11 @@ class HandPoseEstimator:
             self._previous = None
             return HandPoseResult(False, np.zeros((0, 3)), np.zeros((0, 2)), None, None,
                                   {"detect": (t1 - t0) * 1e3}, self.provider)
-        center = det.center_mm if self.refiner is None else self._refine(depth_mm, intrinsics, det.center_mm)
+        if self.refiner is None:
+            center = det.center_mm
+        else:
+            iterations = 1 if det.tracked else self.options.refine_iterations
+            center = self._refine(depth_mm, intrinsics, det.center_mm, iterations)
         t_refined = time.perf_counter()
         box = make_crop_box(center, intrinsics, self.cube_mm, self.input_size)
         crop = crop_depth(depth_mm, box)
