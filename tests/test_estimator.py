@@ -60,3 +60,40 @@ def test_pipeline_evaluation_command(tiny_onnx, capsys):
     assert "hand found in 3 of 3" in out and "crops holding every joint" in out and "median ms per stage" in out
     assert "no centre refiner" in out
     assert main(["eval", "--pipeline", "--model", "missing.onnx", "--count", "3"]) == 2
+
+
+def test_damaged_metadata_is_a_model_error(tiny_onnx, tmp_path):
+    import onnx
+
+    from handpose_live.pipeline.onnx_model import META_KEY, ModelError, OnnxModel
+
+    model = onnx.load(str(tiny_onnx))
+    for value in ("{not json", '{"architecture": "jgr_p2o"}', '{"input_size": -1}'):
+        for prop in model.metadata_props:
+            if prop.key == META_KEY:
+                prop.value = value
+        path = tmp_path / "damaged.onnx"
+        onnx.save(model, str(path))
+        with pytest.raises(ModelError, match="metadata is damaged"):
+            OnnxModel(path)
+
+
+def test_odd_frames_give_a_result_not_an_exception(tiny_onnx, frame, vga):
+    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu"))
+    h, w = frame.shape
+    nan = np.full((h, w), np.nan, np.float32)
+    far = np.full((h, w), 5000.0, np.float32)
+    inf = frame.copy()
+    inf[::7, ::5] = np.inf
+    holes = frame.copy()
+    holes[np.random.default_rng(0).random(frame.shape) < 0.5] = 0.0
+    edge = np.roll(frame, w // 2 - 20, axis=1)  # the hand cut by the image's right edge
+    two = frame.copy()
+    two[50:150, 40:140] = 400.0  # a box beside the hand, nearer than it
+    for depth, expect_hand in ((nan, False), (far, False), (np.zeros_like(frame), False),
+                               (inf, True), (holes, True), (edge, True), (two, True)):
+        est.reset()
+        r = est.estimate(depth, vga)
+        assert r.hand_found == expect_hand
+        if r.hand_found:
+            assert np.all(np.isfinite(r.joints_mm)) and np.all(np.isfinite(r.crop))

@@ -42,10 +42,17 @@ class ModelInfo:
 
     @classmethod
     def from_json(cls, text: str) -> "ModelInfo":
-        """Parse the metadata written by `to_json`."""
-        d = json.loads(text)
-        d["joint_order"] = tuple(d["joint_order"])
-        return cls(**d)
+        """Parse the metadata written by `to_json`; ModelError if it is not that."""
+        try:
+            d = json.loads(text)
+            d["joint_order"] = tuple(d["joint_order"])
+            info = cls(**d)
+            int(info.input_size), float(info.cube_mm)
+        except (ValueError, TypeError, KeyError) as e:
+            raise ModelError(f"its handpose-live metadata is damaged ({type(e).__name__}: {e})") from None
+        if info.input_size <= 0 or info.cube_mm <= 0:
+            raise ModelError(f"its handpose-live metadata is damaged (input size {info.input_size}, cube {info.cube_mm} mm)")
+        return info
 
 
 PROVIDER_ORDER = {
@@ -109,7 +116,10 @@ class OnnxModel:
         meta = self.session.get_modelmeta().custom_metadata_map
         if META_KEY not in meta:
             raise ModelError(f"{path} has no handpose-live metadata; export it with 'handpose-live export'")
-        self.info = ModelInfo.from_json(meta[META_KEY])
+        try:
+            self.info = ModelInfo.from_json(meta[META_KEY])
+        except ModelError as e:
+            raise ModelError(f"{path}: {e}") from None
         self.input_name = self.session.get_inputs()[0].name
         self.input_dtype = np.float16 if "float16" in self.session.get_inputs()[0].type else np.float32
 
