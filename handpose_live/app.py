@@ -20,6 +20,7 @@ from handpose_live.pipeline.onnx_model import ModelError
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
 from handpose_live.runtime.output import RecordWriter
 from handpose_live.runtime.timing import speed_line
+from handpose_live.sources.bag_writer import check_recording_path
 from handpose_live.sources.base import FrameSource, SourceError
 from handpose_live.sources.factory import make_source
 
@@ -82,12 +83,10 @@ def check_options(options: LiveOptions) -> None:
         if not options.screenshot.parent.is_dir():
             raise AppError(f"the folder of --screenshot {options.screenshot} does not exist")
     if options.record is not None:
-        if options.record.suffix != ".bag":
-            raise AppError(f"--record must name a .bag file, got {options.record}")
-        if options.record.exists():
-            raise AppError(f"--record {options.record} already exists; choose another name or remove it first")
-        if not options.record.parent.is_dir():
-            raise AppError(f"the folder of --record {options.record} does not exist")
+        try:
+            check_recording_path(options.record)
+        except SourceError as e:
+            raise AppError(f"--record: {e}") from None
     if not options.model.is_file():
         raise AppError(f"model file {options.model} does not exist")
 

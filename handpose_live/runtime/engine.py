@@ -18,7 +18,7 @@ import numpy as np
 from handpose_live.runtime.slot import LatestSlot
 from handpose_live.runtime.smoothing import OneEuroFilter
 from handpose_live.runtime.timing import RateMeter, StageStats
-from handpose_live.sources.bag_writer import BagWriter
+from handpose_live.sources.bag_writer import BagWriter, check_recording_path
 from handpose_live.sources.base import FrameSource, SourceError
 from handpose_live.types import DepthFrame, HandPoseResult
 
@@ -146,10 +146,7 @@ class LiveEngine:
     def start_recording(self, path: Path) -> None:
         """Record every captured frame to a .bag from the next frame on (raises SourceError)."""
         path = Path(path)
-        if path.suffix != ".bag":
-            raise SourceError(f"recordings are written as .bag files, got {path}")
-        if path.exists():
-            raise SourceError(f"{path} already exists; choose another name or remove it first")
+        check_recording_path(path)
         with self._record_lock:
             self._record_path = path
 

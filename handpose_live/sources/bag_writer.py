@@ -20,6 +20,17 @@ _STREAM = "/device_0/sensor_0/Depth_0"
 _STREAM_INFO_MSG = "uint32 fps\nstring encoding\nbool is_recommended\n"
 
 
+def check_recording_path(path: Path) -> None:
+    """Raise SourceError unless `path` is a new .bag in an existing folder (nothing is overwritten)."""
+    path = Path(path)
+    if path.suffix != ".bag":
+        raise SourceError(f"recordings are written as .bag files, got {path}")
+    if path.exists():
+        raise SourceError(f"{path} already exists; choose another name or remove it first")
+    if not path.parent.is_dir():
+        raise SourceError(f"folder {path.parent} does not exist")
+
+
 def _ns(seconds: float) -> int:
     return int(round(seconds * 1e9))
 
@@ -38,12 +49,7 @@ class BagWriter:
         except ImportError:
             raise SourceError("recording .bag files needs the rosbags package (pip install rosbags)") from None
         self.path = Path(path)
-        if self.path.suffix != ".bag":
-            raise SourceError(f"recordings are written as .bag files, got {self.path}")
-        if self.path.exists():
-            raise SourceError(f"{self.path} already exists; choose another name or remove it first")
-        if not self.path.parent.is_dir():
-            raise SourceError(f"folder {self.path.parent} does not exist")
+        check_recording_path(self.path)
         self.intrinsics = intrinsics
         self.fps = fps
         self.frames_written = 0
