@@ -1,7 +1,6 @@
 """Intel RealSense through pyrealsense2: a live camera, or a `.bag` / `.db3` recording played back."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
