@@ -17,24 +17,18 @@ def finger_rgb(finger: int) -> tuple[int, int, int]:
     return (r, g, b)
 
 
-def bones_by_finger() -> list[list[tuple[int, int]]]:
-    """The 20 bones grouped per finger (thumb first), for one line item per colour."""
-    groups: list[list[tuple[int, int]]] = [[] for _ in range(5)]
-    for bone in BONES:
-        groups[JOINT_FINGER[bone[1]]].append(bone)
-    return groups
+def _bones_by_finger() -> tuple[np.ndarray, ...]:
+    groups: list[list[int]] = [[] for _ in range(5)]
+    for a, b in BONES:
+        groups[JOINT_FINGER[b]].extend((a, b))
+    return tuple(np.array(g) for g in groups)
 
 
-def joint_colors_rgba() -> np.ndarray:
-    """(21, 4) float RGBA per joint."""
-    return np.array([(*finger_rgb(f), 255) for f in JOINT_FINGER], dtype=np.float64) / 255.0
-
-
-def bone_segments(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Endpoints (40, D) of the 20 bones as consecutive pairs and their (40, 4) RGBA colours."""
-    idx = np.array(BONES).ravel()
-    colors = np.array([(*finger_rgb(JOINT_FINGER[b]), 255) for a, b in BONES for _ in (a, b)], float) / 255.0
-    return joints[idx], colors
+# Constant per skeleton, so computed once rather than per drawn frame.
+FINGER_BONE_INDEX: tuple[np.ndarray, ...] = _bones_by_finger()  # per finger: bone endpoints as pairs
+BONE_INDEX = np.array(BONES).ravel()  # the 20 bones' endpoints as consecutive pairs
+BONE_COLORS_RGBA = np.array([(*finger_rgb(JOINT_FINGER[b]), 255) for a, b in BONES for _ in (a, b)], float) / 255.0
+JOINT_COLORS_RGBA = np.array([(*finger_rgb(f), 255) for f in JOINT_FINGER], dtype=np.float64) / 255.0
 
 
 def to_view(joints_mm: np.ndarray, centre_mm: np.ndarray) -> np.ndarray:

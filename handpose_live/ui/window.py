@@ -19,8 +19,8 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 from handpose_live.runtime.engine import FrameOutput, LiveEngine
 from handpose_live.runtime.timing import RateMeter
 from handpose_live.sources.base import SourceError
-from handpose_live.ui.overlay import (bone_segments, bones_by_finger, depth_to_gray, finger_rgb,
-                                      joint_colors_rgba, overlay_text, to_view)
+from handpose_live.ui.overlay import (BONE_COLORS_RGBA, BONE_INDEX, FINGER_BONE_INDEX, JOINT_COLORS_RGBA,
+                                      depth_to_gray, finger_rgb, overlay_text, to_view)
 
 NEAR_MM, FAR_MM = 150.0, 1200.0
 INSET_FRACTION = 0.3  # crop inset width as a fraction of the image width
@@ -83,7 +83,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.depth_item.setLookupTable(lut)
         self.view.addItem(self.depth_item)
         self.bone_items = []
-        for finger, _ in enumerate(bones_by_finger()):
+        for finger in range(len(FINGER_BONE_INDEX)):
             item = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(finger_rgb(finger), width=3))
             self.view.addItem(item)
             self.bone_items.append(item)
@@ -172,8 +172,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.depth_item.setImage(depth_to_gray(frame.depth_mm, NEAR_MM, FAR_MM), autoLevels=False, levels=(0, 255))
         found = out.result.hand_found
         if found:
-            for item, bones in zip(self.bone_items, bones_by_finger()):
-                pts = out.joints_px[np.array(bones).ravel()]
+            for item, index in zip(self.bone_items, FINGER_BONE_INDEX):
+                pts = out.joints_px[index]
                 item.setData(pts[:, 0], pts[:, 1])
             self.joint_item.setData(pos=out.joints_px)
             self.centre_item.setData(pos=frame.intrinsics.project(out.result.center_mm[None])[:, :2])
@@ -186,9 +186,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.inset_item.setVisible(True)
             self.inset_border.setVisible(True)
             pts3 = to_view(out.joints_mm, out.joints_mm[9])
-            seg, colors = bone_segments(pts3)
-            self.gl_bones.setData(pos=seg, color=colors)
-            self.gl_joints.setData(pos=pts3, color=joint_colors_rgba())
+            self.gl_bones.setData(pos=pts3[BONE_INDEX], color=BONE_COLORS_RGBA)
+            self.gl_joints.setData(pos=pts3, color=JOINT_COLORS_RGBA)
         else:
             for item in self.bone_items:
                 item.setData([], [])
