@@ -18,7 +18,7 @@ import numpy as np
 from handpose_live.pipeline.estimator import DEFAULT_MODEL, EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import ModelError
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
-from handpose_live.runtime.output import RecordWriter
+from handpose_live.runtime.output import OUTPUT_SUFFIXES, RecordWriter
 from handpose_live.runtime.timing import speed_line
 from handpose_live.sources.bag_writer import check_recording_path
 from handpose_live.sources.base import FrameSource, SourceError
@@ -71,7 +71,7 @@ class RunSummary:
 def check_options(options: LiveOptions) -> None:
     """Reject bad paths before anything starts (raises AppError)."""
     if options.output is not None:
-        if options.output.suffix not in (".jsonl", ".csv"):
+        if options.output.suffix not in OUTPUT_SUFFIXES:
             raise AppError(f"--output must end in .jsonl or .csv, got {options.output}")
         if not options.output.parent.is_dir():
             raise AppError(f"the folder of --output {options.output} does not exist")
@@ -137,6 +137,28 @@ def summarize(engine: LiveEngine, seconds: float, latencies: LatencyLog) -> RunS
                       latencies.median(), engine.estimator.provider, engine.error)
 
 
+def _close(source: FrameSource, estimator: HandPoseEstimator, writer: RecordWriter | None) -> None:
+    """Release what a run opened (the engine has already finished any recording)."""
+    source.close()
+    if writer is not None:
+        writer.close()
+    estimator.close()
+
+
+def _report(engine: LiveEngine, seconds: float, latencies: LatencyLog, stderr: IO[str], note: str | None = None,
+            error: str | None = None) -> int:
+    """Print the run's summary line (and `note`), then its first error; the exit status (0 or 1)."""
+    summary = summarize(engine, seconds, latencies)
+    print(f"handpose-live: {summary.line()}", file=stderr)
+    if note:
+        print(f"handpose-live: {note}", file=stderr)
+    error = error or summary.error
+    if error:
+        print(f"handpose-live: error: {error}", file=stderr)
+        return 1
+    return 0
+
+
 def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     """Process the source without a window: one JSON line per frame on stdout; 0, or 1 on a failure."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
@@ -166,22 +188,14 @@ def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO
         engine.stop()
         engine.join()
     finally:
-        source.close()
-        if writer is not None:
-            writer.close()
-        estimator.close()
-    summary = summarize(engine, time.perf_counter() - t0, latencies)
-    print(f"handpose-live: {summary.line()}", file=stderr)
-    if options.record is not None:
-        print(f"handpose-live: recorded {engine.frames_captured} frames to {options.record}", file=stderr)
-    if summary.error:
-        print(f"handpose-live: error: {summary.error}", file=stderr)
-        return 1
-    return 0
+        _close(source, estimator, writer)
+    recorded = f"recorded {engine.frames_captured} frames to {options.record}" if options.record else None
+    return _report(engine, time.perf_counter() - t0, latencies, stderr, note=recorded)
 
 
 def run_window_app(options: LiveOptions) -> int:
     """Show the live window until the user quits (or the run ends with --screenshot/--max-frames)."""
+    check_options(options)
     try:
         from handpose_live.ui.window import LiveWindow, qt_application
     except ImportError as e:
@@ -210,24 +224,10 @@ def run_window_app(options: LiveOptions) -> int:
     finally:
         engine.stop()
         engine.join(timeout=5.0)
-        source.close()
-        if writer is not None:
-            writer.close()
-        estimator.close()
-    summary = summarize(engine, time.perf_counter() - t0, latencies)
-    print(f"handpose-live: {summary.line()}", file=sys.stderr)
-    if window.screenshot_error:
-        print(f"handpose-live: error: {window.screenshot_error}", file=sys.stderr)
-        return 1
-    if summary.error:
-        print(f"handpose-live: error: {summary.error}", file=sys.stderr)
-        return 1
-    return 0
+        _close(source, estimator, writer)
+    return _report(engine, time.perf_counter() - t0, latencies, sys.stderr, error=window.screenshot_error)
 
 
 def run_live(options: LiveOptions) -> int:
     """Run the app as the options say: the window, or headless."""
-    if options.headless:
-        return run_headless(options)
-    check_options(options)
-    return run_window_app(options)
+    return run_headless(options) if options.headless else run_window_app(options)

@@ -384,7 +384,7 @@ def _cmd_record_synthetic(args: argparse.Namespace) -> int:
     """Record the synthetic camera to a .bag with its ground truth beside it."""
     from tqdm import tqdm
 
-    from handpose_live.runtime.output import RecordWriter
+    from handpose_live.runtime.output import RecordWriter, frame_record
     from handpose_live.sources.bag_writer import BagWriter
     from handpose_live.sources.base import SourceError
     from handpose_live.sources.synthetic import SyntheticCamera
@@ -405,9 +405,7 @@ def _cmd_record_synthetic(args: argparse.Namespace) -> int:
                 RecordWriter(truth_path) as truth:
             for frame in tqdm(camera, total=args.frames, unit="frame", desc=out.name):
                 bag.write(frame)
-                truth.write({"frame": frame.frame_number, "timestamp_ms": round(frame.timestamp_s * 1000.0, 3),
-                             "hand_found": True, "joints_mm": camera.ground_truth(frame.frame_number).round(2).tolist(),
-                             "latency_ms": None})
+                truth.write(frame_record(frame, True, camera.ground_truth(frame.frame_number), None, joint_decimals=2))
     except (SourceError, ValueError) as e:
         raise UsageError(str(e)) from None
     print(f"Wrote {args.frames} frames ({settings.width}x{settings.height} at {args.fps:g} fps) to {out} "

@@ -15,6 +15,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from handpose_live.runtime.output import frame_record
 from handpose_live.runtime.slot import LatestSlot
 from handpose_live.runtime.smoothing import OneEuroFilter
 from handpose_live.runtime.timing import RateMeter, StageStats
@@ -29,8 +30,6 @@ class Estimator(Protocol):
     provider: str
 
     def estimate(self, depth_mm: np.ndarray, intrinsics) -> HandPoseResult: ...
-
-    def reset(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -57,13 +56,7 @@ class FrameOutput:
 
     def record(self, t_display: float) -> dict:
         """The frame as one line of --headless / --output (joint values rounded to 0.1 mm)."""
-        return {
-            "frame": int(self.frame.frame_number),
-            "timestamp_ms": round(self.frame.timestamp_s * 1000.0, 3),
-            "hand_found": bool(self.result.hand_found),
-            "joints_mm": np.round(self.joints_mm, 1).tolist(),
-            "latency_ms": round((t_display - self.t_capture) * 1000.0, 2),
-        }
+        return frame_record(self.frame, self.result.hand_found, self.joints_mm, (t_display - self.t_capture) * 1000.0)
 
 
 @dataclass(frozen=True)

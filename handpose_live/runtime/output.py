@@ -6,10 +6,25 @@ import json
 from pathlib import Path
 from typing import IO
 
-from handpose_live.joints import Joint
+import numpy as np
 
-RECORD_KEYS = ("frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms")
+from handpose_live.joints import Joint
+from handpose_live.types import DepthFrame
+
 OUTPUT_SUFFIXES = (".jsonl", ".csv")
+
+
+def frame_record(frame: DepthFrame, hand_found: bool, joints_mm: np.ndarray, latency_ms: float | None,
+                 joint_decimals: int = 1) -> dict:
+    """One frame's line of --headless / --output / .gt.jsonl: frame, timestamp_ms, hand_found,
+    joints_mm (21 × [x, y, z], [] without a hand) and latency_ms (None where there is none)."""
+    return {
+        "frame": int(frame.frame_number),
+        "timestamp_ms": round(frame.timestamp_s * 1000.0, 3),
+        "hand_found": bool(hand_found),
+        "joints_mm": np.round(joints_mm, joint_decimals).tolist(),
+        "latency_ms": None if latency_ms is None else round(latency_ms, 2),
+    }
 
 
 def csv_header() -> list[str]:
