@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install system-deps clean
+.PHONY: demo test install kinect system-deps clean
 
 demo: install
 	@# The window needs a display; without one the same pipeline runs headless for 10 s.
@@ -15,7 +15,7 @@ demo: install
 		$(BIN)/handpose-live --headless --max-frames 300 --output demo.jsonl >/dev/null; \
 	fi
 
-test: install
+test: install kinect
 	xvfb-run -a -s "-screen 0 1280x1024x24" $(BIN)/python -m pytest -q tests
 
 install: $(STAMP)
@@ -33,5 +33,18 @@ $(STAMP): requirements.txt pyproject.toml | system-deps
 	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
 
+# Azure Kinect / Orbbec Femto: pyk4a-bundle needs numpy < 2, the app numpy >= 2, so it lives in
+# its own environment and runs in a helper process (handpose_live/sources/k4a_helper.py).
+KINECT_VENV  := .venv-kinect
+KINECT_STAMP := $(KINECT_VENV)/.installed
+
+kinect: $(KINECT_STAMP)
+
+$(KINECT_STAMP): | system-deps
+	$(PYTHON) -m venv $(KINECT_VENV)
+	$(KINECT_VENV)/bin/pip install -q --upgrade pip
+	$(KINECT_VENV)/bin/pip install -q "numpy<2" "pyk4a-bundle==1.5.0"
+	@touch $@
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(KINECT_VENV) build *.egg-info

@@ -75,4 +75,5 @@ KNOWN_CAMERAS: dict[str, Intrinsics] = {
     "realsense_sr300": Intrinsics(463.889, 463.889, 320.0, 240.0, 640, 480),
     "kinect_v1_nyu": Intrinsics(588.03, 587.07, 320.0, 240.0, 640, 480),
     "senz3d_icvl": Intrinsics(240.99, 240.96, 160.0, 120.0, 320, 240),
+    "azure_kinect_nfov": Intrinsics(504.0, 504.0, 319.5, 331.5, 640, 576),  # NFOV unbinned, typical unit
 }

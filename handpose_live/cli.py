@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handpose_live import __version__
+from handpose_live.sources.factory import CAMERAS
 
 if TYPE_CHECKING:
     from handpose_live.synthetic.generator import SynthSettings
@@ -381,30 +382,41 @@ def _cmd_live(args: argparse.Namespace) -> int:
 
 
 def _cmd_record_synthetic(args: argparse.Namespace) -> int:
-    """Record the synthetic camera to a .bag with its ground truth beside it."""
+    """Record the synthetic camera to a .bag or .mkv with its ground truth beside it."""
     from tqdm import tqdm
 
     from handpose_live.runtime.output import RecordWriter, frame_record
-    from handpose_live.sources.bag_writer import BagWriter
     from handpose_live.sources.base import SourceError
     from handpose_live.sources.synthetic import SyntheticCamera
     from handpose_live.synthetic.animation import AnimationSettings
 
     out: Path = args.out
     truth_path = out.with_suffix(".gt.jsonl")
-    if out.suffix != ".bag":
-        raise UsageError(f"the recording must be a .bag file, got {out}")
+    if out.suffix not in (".bag", ".mkv"):
+        raise UsageError(f"the recording must be a .bag (RealSense) or .mkv (Azure Kinect) file, got {out}")
     for path in (out, truth_path):
         if path.exists():
             raise UsageError(f"{path} already exists; choose another name or remove it first")
     try:
-        settings = AnimationSettings(width=args.width, height=args.height, fps=args.fps, seed=args.seed)
+        if out.suffix == ".mkv":
+            from handpose_live.sources.kinect import MkvWriter as Writer
+
+            if (args.width or 640, args.height or 576) != (640, 576):
+                raise UsageError("Azure Kinect .mkv recordings are 640x576 (NFOV unbinned depth)")
+            # An Azure Kinect's NFOV unbinned depth, time-of-flight artefacts.
+            settings = AnimationSettings(camera="azure_kinect_nfov", width=640, height=576, fps=args.fps,
+                                         seed=args.seed, sensor="tof")
+        else:
+            from handpose_live.sources.bag_writer import BagWriter as Writer
+
+            settings = AnimationSettings(width=args.width or 640, height=args.height or 480, fps=args.fps,
+                                         seed=args.seed)
         camera = SyntheticCamera(settings, realtime=False, frames=args.frames)
         camera.open()
-        with BagWriter(out, camera.intrinsics, args.fps, device_name="handpose-live synthetic camera") as bag, \
+        with Writer(out, camera.intrinsics, args.fps, "handpose-live synthetic camera") as recording, \
                 RecordWriter(truth_path) as truth:
             for frame in tqdm(camera, total=args.frames, unit="frame", desc=out.name):
-                bag.write(frame)
+                recording.write(frame)
                 truth.write(frame_record(frame, True, camera.ground_truth(frame.frame_number), None, joint_decimals=2))
     except (SourceError, ValueError) as e:
         raise UsageError(str(e)) from None
@@ -446,9 +458,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"handpose-live {__version__}")
     live = parser.add_argument_group("live app (when no COMMAND is given)")
-    live.add_argument("--camera", choices=["synthetic", "realsense"],
-                      help="live source (default: synthetic, an animated hand with known joints)")
-    live.add_argument("--bag", type=Path, help="replay a RealSense recording (.bag or .db3) instead of a camera")
+    live.add_argument("--camera", choices=CAMERAS,
+                      help="live source (default: synthetic, an animated hand with known joints; kinect needs "
+                      "`make kinect`)")
+    live.add_argument("--bag", type=Path, help="replay a recording instead of a camera: RealSense .bag or .db3, "
+                      "or Azure Kinect .mkv")
     live.add_argument("--model", type=Path, default=None, help="pose network .onnx (default models/jgr_p2o.onnx)")
     live.add_argument("--provider", choices=["auto", "cuda", "tensorrt", "cpu"], default=None,
                       help="ONNX Runtime provider (default auto: TensorRT, CUDA, then CPU)")
@@ -592,19 +606,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     rs = sub.add_parser(
         "record-synthetic",
-        help="record the synthetic camera to a .bag, with ground-truth joints in OUT.gt.jsonl",
+        help="record the synthetic camera to a .bag or .mkv, with ground-truth joints in OUT.gt.jsonl",
         description="Render the synthetic camera's animated hand (a person raising a hand through gestures) "
-        "and write it as a RealSense-compatible ROS1 .bag that --bag replays, plus OUT.gt.jsonl with the true "
-        "joints of every frame (the same keys as --output).",
+        "and write it as a RealSense-compatible ROS1 .bag, or as an Azure Kinect .mkv (640x576 NFOV depth, "
+        "5/15/30 fps; needs `make kinect`), that --bag replays, plus OUT.gt.jsonl with the true joints of every "
+        "frame (the same keys as --output).",
         epilog="example:\n  handpose-live record-synthetic demo.bag --frames 300\n"
         "  handpose-live --bag demo.bag --headless --no-realtime --output demo.jsonl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    rs.add_argument("out", type=Path, metavar="OUT.bag", help="the recording to write")
+    rs.add_argument("out", type=Path, metavar="OUT.bag|OUT.mkv", help="the recording to write")
     rs.add_argument("--frames", type=_positive_int, required=True, help="frames to record")
     rs.add_argument("--fps", type=_positive_float, default=30.0, help="frame rate (default 30)")
-    rs.add_argument("--width", type=_positive_int, default=640, help="image width (default 640)")
-    rs.add_argument("--height", type=_positive_int, default=480, help="image height (default 480)")
+    rs.add_argument("--width", type=_positive_int, help="image width (default 640)")
+    rs.add_argument("--height", type=_positive_int, help="image height (default 480; a .mkv is always 640x576)")
     rs.add_argument("--seed", type=_nonnegative_int, default=0, help="hand shape and sensor noise (default 0)")
     rs.set_defaults(func=_cmd_record_synthetic)
     return parser

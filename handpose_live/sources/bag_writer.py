@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from handpose_live.camera import Intrinsics
-from handpose_live.sources.base import SourceError
+from handpose_live.sources.base import SourceError, to_depth_counts
 from handpose_live.types import DepthFrame
 
 DEPTH_UNIT_M = 0.001  # one count = 1 mm, so uint16 holds 0-65.5 m
@@ -113,8 +113,7 @@ class BagWriter:
         # Bag time must not run backwards, and playback uses it as the frame's time.
         t_ns = max(_ns(frame.timestamp_s - self._t0) + 1, self._last_ns + 1)
         self._last_ns = t_ns
-        depth = np.nan_to_num(frame.depth_mm, nan=0.0, posinf=0.0, neginf=0.0)
-        counts = np.clip(np.rint(depth * (0.001 / DEPTH_UNIT_M)), 0, 65535).astype("<u2")
+        counts = to_depth_counts(frame.depth_mm)  # DEPTH_UNIT_M is 1 mm
         t = self._ts.types
         h, w = counts.shape
         image = t["sensor_msgs/msg/Image"](

@@ -78,3 +78,34 @@ class Pacer:
     def reset(self) -> None:
         """Forget the clock, e.g. when a recording loops."""
         self._offset = None
+
+
+def to_depth_counts(depth_mm: np.ndarray) -> np.ndarray:
+    """Depth in mm as the uint16 of recordings (1 count = 1 mm; missing, NaN and inf → 0)."""
+    depth = np.nan_to_num(depth_mm, nan=0.0, posinf=0.0, neginf=0.0)
+    return np.clip(np.rint(depth), 0, 65535).astype("<u2")
+
+
+class LoopClock:
+    """Keeps frame numbers and times counting on when a recording starts over (--loop)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[int, float] | None = None  # number and time of the last frame placed
+        self._shift: tuple[int, float] = (0, 0.0)  # added to frame numbers and times
+
+    @property
+    def started(self) -> bool:
+        """Whether a frame has been placed (a recording with none must not loop forever)."""
+        return self._last is not None
+
+    def place(self, frame: DepthFrame, wrapped: bool, fps: float | None) -> DepthFrame:
+        """`frame` renumbered; `wrapped` says it is the first of a new pass."""
+        if wrapped and self._last is not None:
+            # The next pass continues one frame period after the last frame, numbers counting on.
+            last_number, last_time = self._last
+            self._shift = (last_number + 1 - frame.frame_number,
+                           last_time + 1.0 / (fps or 30.0) - frame.timestamp_s)
+        frame = DepthFrame(frame.depth_mm, frame.intrinsics, frame.timestamp_s + self._shift[1],
+                           frame.frame_number + self._shift[0])
+        self._last = (frame.frame_number, frame.timestamp_s)
+        return frame

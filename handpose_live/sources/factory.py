@@ -5,7 +5,7 @@ from pathlib import Path
 
 from handpose_live.sources.base import FrameSource, SourceError
 
-CAMERAS = ("synthetic", "realsense")
+CAMERAS = ("synthetic", "realsense", "kinect")
 
 
 def make_source(camera: str | None = None, recording: Path | None = None, realtime: bool = True,
@@ -17,6 +17,10 @@ def make_source(camera: str | None = None, recording: Path | None = None, realti
     """
     if camera is not None and recording is not None:
         raise SourceError("choose either --camera or --bag, not both")
+    if recording is not None and Path(recording).suffix == ".mkv":
+        from handpose_live.sources.kinect import KinectRecording
+
+        return KinectRecording(recording, realtime=realtime, loop=loop)
     if recording is not None:
         from handpose_live.sources.realsense import RecordingSource
 
@@ -30,4 +34,8 @@ def make_source(camera: str | None = None, recording: Path | None = None, realti
         from handpose_live.sources.realsense import RealSenseCamera
 
         return RealSenseCamera()
+    if camera == "kinect":
+        from handpose_live.sources.kinect import KinectCamera
+
+        return KinectCamera()
     raise SourceError(f"unknown camera {camera!r}; choose one of: {', '.join(CAMERAS)}")

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from handpose_live.camera import Intrinsics
-from handpose_live.sources.base import FrameSource, Pacer, SourceError
+from handpose_live.sources.base import FrameSource, LoopClock, Pacer, SourceError
 from handpose_live.types import DepthFrame
 
 _TIMEOUT_MS = 5000  # a camera or file that sends nothing for this long has failed
@@ -139,8 +139,7 @@ class RecordingSource(_RealSenseBase):
         self.loop = loop
         self.name = self.path.name
         self._pacer = Pacer()
-        self._last: tuple[int, float] | None = None  # number and time of the last frame read
-        self._shift: tuple[int, float] = (0, 0.0)  # added to frame numbers and times when looping
+        self._clock = LoopClock()
 
     def open(self) -> None:
         if self.path.suffix not in (".bag", ".db3"):
@@ -186,7 +185,7 @@ class RecordingSource(_RealSenseBase):
         depth = self._next()
         wrapped = False
         if depth is None:
-            if not self.loop or self._last is None:
+            if not self.loop or not self._clock.started:
                 return None
             self.close()
             self.open()
@@ -194,15 +193,7 @@ class RecordingSource(_RealSenseBase):
             depth, wrapped = self._next(), True
             if depth is None:
                 return None
-        frame = self._to_frame(depth)
-        if wrapped:
-            # The next pass continues one frame period after the last frame, numbers counting on.
-            last_number, last_time = self._last
-            self._shift = (last_number + 1 - frame.frame_number,
-                           last_time + 1.0 / (self._fps or 30.0) - frame.timestamp_s)
-        frame = DepthFrame(frame.depth_mm, frame.intrinsics, frame.timestamp_s + self._shift[1],
-                           frame.frame_number + self._shift[0])
-        self._last = (frame.frame_number, frame.timestamp_s)
+        frame = self._clock.place(self._to_frame(depth), wrapped, self._fps)
         if self.realtime:
             self._pacer.wait(frame.timestamp_s)
         return frame
