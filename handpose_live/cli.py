@@ -227,11 +227,12 @@ def _eval_pipeline(args: argparse.Namespace) -> int:
     try:
         options = EstimatorOptions(model_path=args.model or DEFAULT_MODEL, refiner_path=refiner,
                                    provider=args.provider)
-        f = evaluate_pipeline(options, args.count)
+        f = evaluate_pipeline(options, args.count, objects_beside=args.beside)
     except (ModelError, ValueError) as e:
         raise UsageError(str(e)) from None
-    print(f"Synthetic 640x480 full frames with body, background and distractors (seed of the test set): "
-          f"hand found in {f.found} of {f.frames}")
+    where = "behind or beside (some nearer than)" if args.beside else "behind"
+    print(f"Synthetic 640x480 full frames, body, background and other objects {where} the hand (seed of the "
+          f"test set): hand found in {f.found} of {f.frames}")
     print(f"  centre to middle MCP, detector:        median {np.median(f.detector_centre_error_mm):6.1f} mm, "
           f"mean {f.detector_centre_error_mm.mean():6.1f} mm")
     if f.refined:
@@ -565,6 +566,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run the whole estimator (detect, refine, crop, model) on synthetic 640x480 full frames")
     ev.add_argument("--refiner", type=Path, help="with --pipeline: centre refiner (default models/com_refiner.onnx)")
     ev.add_argument("--no-refiner", action="store_true", help="with --pipeline: no centre refinement")
+    ev.add_argument("--beside", action="store_true",
+                    help="with --pipeline: half the other objects beside the hand, up to 50 mm nearer than its "
+                    "centre, as in training (default: every object behind the hand)")
     ev.add_argument("--gt", type=Path, help="label file, u v d per joint per line")
     ev.add_argument("--pred", type=Path, action="append", help="predictions file (repeatable)")
     ev.add_argument("--name", action="append", help="a name per --pred file for the table and plot")

@@ -14,6 +14,7 @@ from handpose_live.pipeline.crop import joints_to_crop, make_crop_box
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
 from handpose_live.synthetic.hand_model import reference_point
+from handpose_live.synthetic.scene import SceneSettings
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,15 @@ class PipelineFigures:
 
 
 def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SEED, width: int = 640,
-                      height: int = 480, progress: bool = True) -> PipelineFigures:
-    """Run the estimator (no tracking: every frame is a new scene) on `count` synthetic full frames."""
-    settings = SynthSettings(width=width, height=height)
+                      height: int = 480, objects_beside: bool = False, progress: bool = True) -> PipelineFigures:
+    """Run the estimator (no tracking: every frame is a new scene) on `count` synthetic full frames.
+
+    Args:
+        objects_beside: place half the distractor objects beside the hand as in training, where
+            some are nearer than the hand and nearest-object detection picks them; by default
+            every object is behind the hand.
+    """
+    settings = SynthSettings(width=width, height=height, scene=SceneSettings(p_beside=0.5 if objects_beside else 0.0))
     est = HandPoseEstimator(replace(options, tracking=False))
     det_err, fin_err, holds, preds, truths = [], [], [], [], []
     stages: dict[str, list[float]] = {}

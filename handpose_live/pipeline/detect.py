@@ -37,8 +37,9 @@ class Detection:
     tracked: bool
 
 
-def _points_in_cube(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, cube: float, step: int) -> np.ndarray:
-    """Camera-frame points (N, 3) of valid pixels inside the cube around `center`."""
+def _points_in_cube(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, cube: float, step: int,
+                    max_z: float = np.inf) -> np.ndarray:
+    """Camera-frame points (N, 3) of valid pixels inside the cube around `center`, none beyond `max_z`."""
     half = 0.5 * cube
     uc, vc, zc = intr.project(center)
     hu, hv = abs(intr.fx) * half / max(zc - half, 1.0), abs(intr.fy) * half / max(zc - half, 1.0)
@@ -48,7 +49,7 @@ def _points_in_cube(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, cub
     if u0 >= u1 or v0 >= v1:
         return np.zeros((0, 3))
     patch = depth[v0:v1:step, u0:u1:step]
-    vv, uu = np.nonzero((patch > zc - half) & (patch < zc + half))
+    vv, uu = np.nonzero((patch > zc - half) & (patch < min(zc + half, max_z)))
     if len(vv) == 0:
         return np.zeros((0, 3))
     uvz = np.stack([uu * step + u0, vv * step + v0, patch[vv, uu]], axis=1).astype(np.float64)
@@ -57,12 +58,15 @@ def _points_in_cube(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, cub
     return pts[inside]
 
 
-def recenter(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, s: DetectSettings) -> tuple[np.ndarray, int]:
-    """Iterate: centre ← mean of the points inside the cube around it. Returns the centre and its support."""
+def recenter(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, s: DetectSettings,
+             max_z: float = np.inf) -> tuple[np.ndarray, int]:
+    """Iterate: centre ← mean of the points inside the cube around it (none beyond `max_z`).
+
+    Returns the centre and its support."""
     c = np.asarray(center, dtype=np.float64)
     n = 0
     for _ in range(s.iterations):
-        pts = _points_in_cube(depth, intr, c, s.cube_mm, s.step)
+        pts = _points_in_cube(depth, intr, c, s.cube_mm, s.step, max_z)
         n = len(pts)
         if n == 0:
             break
@@ -93,7 +97,9 @@ def find_hand(depth_mm: np.ndarray, intr: Intrinsics, s: DetectSettings = Detect
             ys, xs = np.nonzero(labels == best)
             uvz = np.stack([xs * s.step, ys * s.step, d[ys, xs]], axis=1).astype(np.float64)
             start = intr.backproject(uvz).mean(axis=0)
-            center, support = recenter(depth_mm, intr, start, s)
+            # Only the band in front counts: a body or wall close behind the hand would
+            # otherwise pull the centre of mass back off the hand, more with every iteration.
+            center, support = recenter(depth_mm, intr, start, s, max_z=near + s.band_mm)
             return Detection(center, support, tracked=False)
         # Only small blobs this near: discard them and look behind.
         valid &= d >= near + s.band_mm

@@ -44,7 +44,7 @@ class EstimatorOptions:
 
     model_path: Path = DEFAULT_MODEL
     refiner_path: Path | None = DEFAULT_REFINER
-    refine_iterations: int = 2
+    refine_iterations: int = 3
     provider: str = "auto"
     min_depth_mm: float = 150.0
     max_depth_mm: float = 1200.0

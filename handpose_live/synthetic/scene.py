@@ -20,6 +20,9 @@ class SceneSettings:
     body_gap_mm: tuple[float, float] = (60.0, 400.0)
     max_distractors: int = 3
     distractor_clearance_mm: float = 40.0
+    # Objects beside the hand may sit up to 50 mm nearer than its centre, so nearest-object
+    # detection can pick them; 0 puts every object behind the hand.
+    p_beside: float = 0.5
 
 
 def _tilted_normal(rng: np.random.Generator, max_tilt_deg: float) -> np.ndarray:
@@ -65,7 +68,7 @@ def sample_scene(
     for _ in range(rng.integers(0, settings.max_distractors + 1)):
         size = rng.uniform(20.0, 150.0)
         # Either somewhere behind the hand, or beside it at the hand's depth with a clear gap.
-        if rng.random() < 0.5:
+        if rng.random() < 1.0 - settings.p_beside:
             pos = centre + np.array([rng.normal(0, 200), rng.normal(0, 200), 0.0])
             pos[2] = far + settings.distractor_clearance_mm + size + rng.uniform(0, 600)
         else:
