@@ -384,45 +384,17 @@ def _cmd_live(args: argparse.Namespace) -> int:
 
 def _cmd_record_synthetic(args: argparse.Namespace) -> int:
     """Record the synthetic camera to a .bag or .mkv with its ground truth beside it."""
-    from tqdm import tqdm
-
-    from handpose_live.runtime.output import RecordWriter, frame_record
+    from handpose_live.recordings import truth_path, write_synthetic_recording
     from handpose_live.sources.base import SourceError
-    from handpose_live.sources.synthetic import SyntheticCamera
-    from handpose_live.synthetic.animation import AnimationSettings
 
-    out: Path = args.out
-    truth_path = out.with_suffix(".gt.jsonl")
-    if out.suffix not in (".bag", ".mkv"):
-        raise UsageError(f"the recording must be a .bag (RealSense) or .mkv (Azure Kinect) file, got {out}")
-    for path in (out, truth_path):
-        if path.exists():
-            raise UsageError(f"{path} already exists; choose another name or remove it first")
+    default_height = 576 if args.out.suffix == ".mkv" else 480
+    size = None if args.width is None and args.height is None else (args.width or 640, args.height or default_height)
     try:
-        if out.suffix == ".mkv":
-            from handpose_live.sources.kinect import MkvWriter as Writer
-
-            if (args.width or 640, args.height or 576) != (640, 576):
-                raise UsageError("Azure Kinect .mkv recordings are 640x576 (NFOV unbinned depth)")
-            # An Azure Kinect's NFOV unbinned depth, time-of-flight artefacts.
-            settings = AnimationSettings(camera="azure_kinect_nfov", width=640, height=576, fps=args.fps,
-                                         seed=args.seed, sensor="tof")
-        else:
-            from handpose_live.sources.bag_writer import BagWriter as Writer
-
-            settings = AnimationSettings(width=args.width or 640, height=args.height or 480, fps=args.fps,
-                                         seed=args.seed)
-        camera = SyntheticCamera(settings, realtime=False, frames=args.frames)
-        camera.open()
-        with Writer(out, camera.intrinsics, args.fps, "handpose-live synthetic camera") as recording, \
-                RecordWriter(truth_path) as truth:
-            for frame in tqdm(camera, total=args.frames, unit="frame", desc=out.name):
-                recording.write(frame)
-                truth.write(frame_record(frame, True, camera.ground_truth(frame.frame_number), None, joint_decimals=2))
-    except (SourceError, ValueError) as e:
+        settings = write_synthetic_recording(args.out, args.frames, args.fps, args.seed, size)
+    except SourceError as e:
         raise UsageError(str(e)) from None
-    print(f"Wrote {args.frames} frames ({settings.width}x{settings.height} at {args.fps:g} fps) to {out} "
-          f"and their ground-truth joints to {truth_path}")
+    print(f"Wrote {args.frames} frames ({settings.width}x{settings.height} at {args.fps:g} fps) to {args.out} "
+          f"and their ground-truth joints to {truth_path(args.out)}")
     return 0
 
 
