@@ -15,7 +15,7 @@ from typing import IO
 
 import numpy as np
 
-from handpose_live.pipeline.estimator import DEFAULT_MODEL, EstimatorOptions, HandPoseEstimator
+from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import ModelError
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
 from handpose_live.runtime.output import OUTPUT_SUFFIXES, RecordWriter
@@ -35,7 +35,7 @@ class LiveOptions:
 
     camera: str | None = None
     recording: Path | None = None
-    model: Path = DEFAULT_MODEL
+    model: Path | None = None  # None: the shipped model (int8 on the CPU, fp32 on a GPU)
     provider: str = "auto"
     headless: bool = False
     output: Path | None = None
@@ -87,7 +87,7 @@ def check_options(options: LiveOptions) -> None:
             check_recording_path(options.record)
         except SourceError as e:
             raise AppError(f"--record: {e}") from None
-    if not options.model.is_file():
+    if options.model is not None and not options.model.is_file():
         raise AppError(f"model file {options.model} does not exist")
 
 
@@ -177,7 +177,7 @@ def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO
         latencies.add(out, t)
 
     engine = make_engine(options, source, estimator, on_output)
-    print(f"handpose-live: {source.name} → {options.model.name} on {estimator.provider}", file=stderr)
+    print(f"handpose-live: {source.name} → {estimator.model.path.name} on {estimator.provider}", file=stderr)
     t0 = time.perf_counter()
     engine.start()
     try:

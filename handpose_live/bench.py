@@ -1,7 +1,8 @@
-"""Speed of the pose network: ONNX Runtime per provider and, when torch is there, torch eager.
+"""Speed: the whole live pipeline on a replayed recording, and the pose network alone (ONNX
+Runtime per provider and, when torch is there, torch eager for the same weights).
 
-Warm-up first, then N timed runs; median and 95th percentile in ms (Ultralytics-style
-reporting). The pipeline benchmark joins this once the live pipeline exists.
+Warm-up first, then N timed frames or runs; median and 95th percentile in ms
+(Ultralytics-style reporting).
 """
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from typing import Callable
 
 import numpy as np
 
+from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import OnnxModel
+from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
+from handpose_live.sources.base import SourceError
+from handpose_live.sources.factory import make_source
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,12 @@ class Timing:
         """Median ms per frame of a batch."""
         return self.median_ms / batch
 
+    @classmethod
+    def of(cls, values_ms) -> "Timing":
+        """Median and 95th percentile of measured values."""
+        v = np.asarray(values_ms, dtype=np.float64)
+        return cls(float(np.median(v)), float(np.percentile(v, 95)), len(v))
+
 
 def time_call(fn: Callable[[], object], warmup: int = 5, runs: int = 50) -> Timing:
     """Time `fn` after `warmup` untimed calls."""
@@ -37,19 +48,17 @@ def time_call(fn: Callable[[], object], warmup: int = 5, runs: int = 50) -> Timi
         t0 = time.perf_counter()
         fn()
         t[k] = (time.perf_counter() - t0) * 1000.0
-    return Timing(float(np.median(t)), float(np.percentile(t, 95)), runs)
+    return Timing.of(t)
 
 
 def _crops(batch: int, size: int) -> np.ndarray:
     return np.random.default_rng(0).uniform(-1, 1, (batch, 1, size, size)).astype(np.float32)
 
 
-def bench_onnx(path: Path, provider: str, batches: tuple[int, ...], runs: int, threads: int | None = None):
-    """{batch: Timing} of an ONNX model, and the providers really in use."""
-    model = OnnxModel(path, provider, threads)
+def bench_onnx(model: OnnxModel, batches: tuple[int, ...], runs: int) -> dict[int, Timing]:
+    """{batch: Timing} of a loaded ONNX model."""
     size = model.info.input_size
-    out = {b: time_call(lambda x=_crops(b, size): model.predict(x), runs=runs) for b in batches}
-    return out, model.providers_in_use
+    return {b: time_call(lambda x=_crops(b, size): model.predict(x), runs=runs) for b in batches}
 
 
 def bench_torch(checkpoint: Path, batches: tuple[int, ...], runs: int, device: str = "cpu"):
@@ -68,3 +77,65 @@ def bench_torch(checkpoint: Path, batches: tuple[int, ...], runs: int, device: s
             torch.cuda.synchronize()
 
     return {b: time_call(lambda x=torch.from_numpy(_crops(b, size)).to(device): run(x), runs=runs) for b in batches}
+
+
+@dataclass(frozen=True)
+class PipelineBench:
+    """The live pipeline on a replay: throughput and per-stage times after warm-up."""
+
+    source: str
+    provider: str
+    model: str  # the pose network's file
+    frames: int  # timed frames (after warm-up)
+    fps: float
+    stages: dict[str, Timing]  # per estimator stage, plus "total" (the whole estimate)
+    latency: Timing  # capture → result
+    hands_found: int
+
+    def to_dict(self) -> dict:
+        """JSON-ready figures."""
+        return {"source": self.source, "provider": self.provider, "model": self.model, "frames": self.frames,
+                "fps": self.fps,
+                "hands_found": self.hands_found, "latency_ms": _timing_dict(self.latency),
+                "stages_ms": {k: _timing_dict(t) for k, t in self.stages.items()}}
+
+
+def _timing_dict(t: Timing) -> dict:
+    return {"median": t.median_ms, "p95": t.p95_ms}
+
+
+def bench_pipeline(recording: Path, options: EstimatorOptions, frames: int, warmup: int = 30) -> PipelineBench:
+    """Replay `recording` as fast as possible through the live engine (capture and inference
+    threads, smoothing, no output): `warmup` untimed frames, then `frames` timed ones.
+
+    Raises SourceError when the recording cannot be played or holds too few frames.
+    """
+    estimator = HandPoseEstimator(options)
+    model_name, provider = estimator.model.path.name, estimator.provider
+    source = make_source(recording=recording, realtime=False, loop=True)
+    outputs: list[tuple[float, dict[str, float], float, bool]] = []
+
+    def on_output(out: FrameOutput) -> None:
+        outputs.append((out.t_infer_end, out.result.timings_ms, (out.t_infer_end - out.t_capture) * 1000.0,
+                        out.result.hand_found))
+
+    try:
+        source.open()
+        engine = LiveEngine(source, estimator, on_output, EngineSettings(max_frames=warmup + frames))
+        engine.start()
+        engine.join()
+    finally:
+        source.close()
+        estimator.close()
+    if engine.error:
+        raise SourceError(engine.error)
+    timed = outputs[warmup:]
+    if len(timed) < 2:
+        raise SourceError(f"{recording} gave only {len(outputs)} frames; the benchmark needs {warmup + 2} or more")
+    names = list(dict.fromkeys(n for t in timed for n in t[1]))  # frames without a hand skip stages
+    stages = {n: Timing.of([t[1][n] for t in timed if n in t[1]]) for n in names}
+    stages["total"] = Timing.of([sum(t[1].values()) for t in timed])
+    seconds = timed[-1][0] - outputs[warmup - 1][0] if warmup else timed[-1][0] - timed[0][0]
+    count = len(timed) if warmup else len(timed) - 1
+    return PipelineBench(source.name, provider, model_name, len(timed), count / max(seconds, 1e-9), stages,
+                         Timing.of([t[2] for t in timed]), sum(t[3] for t in timed))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,8 @@ def export_onnx(checkpoint: Path, out: Path, opset: int = 17, fp16: bool = False
         training_data = (f"synthetic (handpose-live {__version__} generator, seed {ckpt_settings.get('seed')})"
                          if data == "synthetic" else str(data))
     info = model_info(model, SynthSettings().cube_mm, training_data)
+    if fp16:
+        info = replace(info, precision="fp16")
     module = _FinalStage(model) if isinstance(model, JGRP2O) else model
     s = model.cfg.input_size
     dummy = torch.zeros(2, 1, s, s)

@@ -77,7 +77,7 @@ def test_export_parity_and_metadata(trained, tmp_path):
     assert (tmp_path / "ev" / "success_curve.png").is_file()
     # And times it against torch eager.
     bench_json = tmp_path / "bench.json"
-    assert main(["bench", "--model", str(onnx_path), "--checkpoint", str(out / BEST), "--runs", "2", "--provider",
+    assert main(["bench", "--model-only", "--model", str(onnx_path), "--checkpoint", str(out / BEST), "--runs", "2", "--provider",
                  "cpu", "--json", str(bench_json)]) == 0
     figures = json.loads(bench_json.read_text())
     assert figures["model"]["batch1_ms"] > 0 and figures["torch"]["batch32_ms"] > 0

@@ -35,6 +35,7 @@ class ModelInfo:
     config: dict
     training_data: str
     version: str
+    precision: str = "fp32"  # fp32, fp16 (export --fp16) or int8 (handpose-live quantize)
 
     def to_json(self) -> str:
         """Serialised form written into the ONNX file."""
@@ -89,6 +90,16 @@ def _silenced_output():
             os.close(fd)
 
 
+def default_threads() -> int:
+    """ONNX Runtime intra-op threads when none are asked for: the usable cores less one, at most 4.
+
+    The capture thread needs a core of its own: on 2 cores, two spinning ORT threads made the
+    whole replay slower (145 vs 186 frames/s) though the model alone ran faster. Beyond 4 threads
+    this small network gains nothing.
+    """
+    return min(4, max(1, len(os.sched_getaffinity(0)) - 1))
+
+
 class OnnxModel:
     """An exported handpose-live network: (B, 1, S, S) normalised crops in, its output array out
     (pose: (B, J, 3) normalised joints; refiner: (B, 3) centre offsets)."""
@@ -96,7 +107,7 @@ class OnnxModel:
     def __init__(self, path: Path, provider: str = "auto", threads: int | None = None):
         import onnxruntime as ort
 
-        path = Path(path)
+        path = self.path = Path(path)
         if not path.is_file():
             raise ModelError(f"model file {path} does not exist")
         if provider not in PROVIDER_ORDER:
@@ -105,8 +116,7 @@ class OnnxModel:
         available = set(ort.get_available_providers())
         providers = [p for p in PROVIDER_ORDER[provider] if p in available]
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        options.intra_op_num_threads = threads or default_threads()
         quiet = _silenced_output() if providers != ["CPUExecutionProvider"] else contextlib.nullcontext()
         try:
             with quiet:

@@ -1,0 +1,87 @@
+"""The bench command (pipeline on a replay, model alone) and int8 quantisation, on a tiny model."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from handpose_live.cli import main
+from handpose_live.evaluation import TEST_SEED
+from handpose_live.pipeline import estimator
+from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
+from handpose_live.quantize import quantize_int8
+from handpose_live.recordings import write_synthetic_recording
+from handpose_live.synthetic.generator import generate_samples
+
+
+@pytest.fixture(scope="module")
+def short_bag(tmp_path_factory):
+    """Eight 320×240 frames of the synthetic camera (the benchmark loops a short recording)."""
+    path = tmp_path_factory.mktemp("bench") / "short.bag"
+    write_synthetic_recording(path, 8, size=(320, 240), progress=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_int8(tiny_onnx, tmp_path_factory):
+    out = tmp_path_factory.mktemp("int8") / "tiny_int8.onnx"
+    quantize_int8(tiny_onnx, out, calibration_count=8)
+    return out
+
+
+def test_bench_pipeline_and_model_table_and_json(tiny_onnx, short_bag, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--model", str(tiny_onnx), "--bag", str(short_bag), "--frames", "12", "--warmup", "2",
+                 "--runs", "2", "--provider", "cpu", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "pipeline · CPU" in printed and "median ms" in printed and "p95 ms" in printed
+    figures = json.loads(out.read_text())
+    pipe = figures["pipeline"]
+    assert pipe["fps"] > 0 and pipe["frames"] == 12  # the 8-frame recording looped
+    assert {"detect", "crop", "infer", "post", "total"} <= set(pipe["stages_ms"]) or pipe["hands_found"] == 0
+    assert pipe["stages_ms"]["total"]["p95"] >= pipe["stages_ms"]["total"]["median"] > 0
+    assert figures["model"]["batch1_ms"] > 0 and figures["model"]["batch32_ms"] > 0
+    assert figures["providers"]["CPU"]["model"]["precision"] == "fp32"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bench", "--bag", "missing.bag"], "does not exist"),
+    (["bench", "--model", "missing.onnx"], "does not exist"),
+    (["bench", "--json", "no/such/folder/b.json"], "does not exist"),
+])
+def test_bench_bad_input_is_one_sentence(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_int8_copy_keeps_metadata_and_outputs(tmp_path):
+    # The shipped network: an untrained one has near-constant activations that int8 flattens.
+    fp32 = OnnxModel(estimator.DEFAULT_MODEL, "cpu")
+    int8 = OnnxModel(quantize_int8(estimator.DEFAULT_MODEL, tmp_path / "int8.onnx", calibration_count=16).path, "cpu")
+    assert int8.info.precision == "int8" and fp32.info.precision == "fp32"
+    assert (int8.info.cube_mm, int8.info.input_size, int8.info.joint_order) == \
+        (fp32.info.cube_mm, fp32.info.input_size, fp32.info.joint_order)
+    x = generate_samples(TEST_SEED, 0, 8)["depth"].astype(np.float32)[:, None]
+    a, b = fp32.predict(x), int8.predict(x)
+    # Normalised units (1 = half the 250 mm cube): a mean change under 2.5 mm, none over 25 mm.
+    assert np.abs(a - b).mean() < 0.02 and np.abs(a - b).max() < 0.2
+
+
+def test_quantize_refuses_bad_input(tiny_onnx, tiny_int8, tmp_path, capsys):
+    with pytest.raises(ModelError, match="already int8"):
+        quantize_int8(tiny_int8, tmp_path / "again.onnx", calibration_count=2)
+    assert main(["quantize", "--model", str(tiny_onnx), "--out", str(tiny_int8)]) == 2
+    assert main(["quantize", "--model", str(tmp_path / "none.onnx"), "--out", str(tmp_path / "x.onnx")]) == 2
+    assert not (tmp_path / "x.onnx").exists()
+    assert capsys.readouterr().err.count("error:") == 2
+
+
+def test_shipped_model_is_int8_on_the_cpu(tiny_onnx, tiny_int8, monkeypatch, tmp_path):
+    monkeypatch.setattr(estimator, "DEFAULT_MODEL", tiny_onnx)
+    monkeypatch.setattr(estimator, "DEFAULT_MODEL_INT8", tiny_int8)
+    assert estimator.load_pose_model(None, "cpu").path == tiny_int8
+    assert estimator.load_pose_model(tiny_onnx, "cpu").path == tiny_onnx  # a named model is used as it is
+    monkeypatch.setattr(estimator, "DEFAULT_MODEL_INT8", tmp_path / "absent.onnx")
+    assert estimator.load_pose_model(None, "cpu").path == tiny_onnx
