@@ -47,13 +47,12 @@ def test_screenshot_of_a_run_shows_the_skeleton_in_2d_and_3d(tmp_path):
     assert sum(n >= 3 for n in _finger_pixels(gl_side)) >= 4, _finger_pixels(gl_side)
 
 
-def test_keys_pause_smooth_record_and_quit(qtbot, tmp_path, monkeypatch):
-    from PyQt5 import QtCore
-
+@pytest.fixture
+def live_window(qtbot, tmp_path, monkeypatch):
+    """The window attached to a running engine on the synthetic camera (320×240, real time)."""
     from handpose_live.app import LatencyLog
     from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
     from handpose_live.runtime.engine import LiveEngine
-    from handpose_live.sources.realsense import RecordingSource
     from handpose_live.sources.synthetic import SyntheticCamera
     from handpose_live.synthetic.animation import AnimationSettings
     from handpose_live.ui.window import LiveWindow
@@ -68,6 +67,18 @@ def test_keys_pause_smooth_record_and_quit(qtbot, tmp_path, monkeypatch):
     window.attach(engine, LatencyLog())
     window.show()
     engine.start()
+    yield window, engine
+    engine.stop()
+    engine.join(timeout=10)
+    source.close()
+
+
+def test_keys_pause_smooth_record_and_quit_while_recording(qtbot, tmp_path, live_window):
+    from PyQt5 import QtCore
+
+    from handpose_live.sources.realsense import RecordingSource
+
+    window, engine = live_window
     qtbot.waitUntil(lambda: window.frames_shown >= 3, timeout=20000)
     assert "FPS capture" in window.overlay.text() and "infer" in window.overlay.text()
 
@@ -90,6 +101,14 @@ def test_keys_pause_smooth_record_and_quit(qtbot, tmp_path, monkeypatch):
     assert not engine.paused
     qtbot.keyClick(window, QtCore.Qt.Key_S)
     assert len(list(tmp_path.glob("handpose-live-*.png"))) == 1
+    # Quitting (q closes the window) while recording: every frame captured since `r` is kept.
+    qtbot.keyClick(window, QtCore.Qt.Key_R)
+    first = engine.frames_captured  # recording starts with the next captured frame
+    qtbot.waitUntil(lambda: engine.frames_captured >= first + 5, timeout=20000)
     qtbot.keyClick(window, QtCore.Qt.Key_Q)
-    assert engine.join(timeout=10)
-    source.close()
+    assert engine.join(timeout=10) and not window.isVisible()
+    (second,) = set(tmp_path.glob("handpose-live-*.bag")) - set(recorded)
+    with RecordingSource(second, realtime=False) as rec:
+        numbers = [f.frame_number for f in rec]
+    # The synthetic camera numbers its frames from 0, so the last captured one is frames_captured - 1.
+    assert numbers == list(range(numbers[0], engine.frames_captured)) and numbers[0] <= first + 1

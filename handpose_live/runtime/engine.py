@@ -94,12 +94,17 @@ class LiveEngine:
         self._record_lock = threading.Lock()
         self._record_path: Path | None = None
         self._recorder: BagWriter | None = None
-        self._threads = [threading.Thread(target=self._capture_loop, name="capture", daemon=True),
-                         threading.Thread(target=self._inference_loop, name="inference", daemon=True)]
+        self._threads = [threading.Thread(target=self._run, args=(loop,), name=name, daemon=True)
+                         for loop, name in ((self._capture_loop, "capture"), (self._inference_loop, "inference"))]
+        self._running_threads = len(self._threads)
+        self._count_lock = threading.Lock()
+        self._finished = threading.Event()
+        self._started = False
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> None:
         """Start both threads (the source must already be open)."""
+        self._started = True
         for t in self._threads:
             t.start()
 
@@ -110,16 +115,18 @@ class LiveEngine:
         self.slot.close()
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for both threads; True when they have finished."""
-        end = None if timeout is None else time.monotonic() + timeout
-        for t in self._threads:
-            t.join(None if end is None else max(0.0, end - time.monotonic()))
-        return not any(t.is_alive() for t in self._threads)
+        """Wait for both threads; True when they have finished.
+
+        Waits on an event, not Thread.join: a Ctrl+C that interrupts Thread.join can leave a
+        running thread marked as stopped (CPython), and the process would then exit while the
+        capture thread is still finishing a recording.
+        """
+        return not self._started or self._finished.wait(timeout)
 
     @property
     def finished(self) -> bool:
         """True once both threads have ended (end of recording, max frames, error or stop)."""
-        return not any(t.is_alive() for t in self._threads)
+        return not self._started or self._finished.is_set()
 
     @property
     def paused(self) -> bool:
@@ -178,6 +185,15 @@ class LiveEngine:
             self.error = message
         if stop:
             self.stop()
+
+    def _run(self, loop: Callable[[], None]) -> None:
+        try:
+            loop()
+        finally:
+            with self._count_lock:
+                self._running_threads -= 1
+                if self._running_threads == 0:
+                    self._finished.set()
 
     def _capture_loop(self) -> None:
         try:

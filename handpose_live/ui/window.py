@@ -35,7 +35,9 @@ def qt_application() -> QtWidgets.QApplication:
 
 
 def _stamp() -> str:
-    return time.strftime("%Y%m%d-%H%M%S")
+    # Milliseconds too: two recordings started within a second must not collide.
+    now = time.time()
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now * 1000) % 1000:03d}"
 
 
 class LiveWindow(QtWidgets.QMainWindow):
@@ -154,8 +156,8 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def _show_latest(self) -> None:
         out = self._take()
-        if out is None:
-            return
+        if out is None or not self.isVisible():
+            return  # results still in flight when the window closed: its GL context is gone
         self._draw(out)
         t = time.perf_counter()
         self._display_rate.tick(t)
