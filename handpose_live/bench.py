@@ -6,6 +6,8 @@ Warm-up first, then N timed frames or runs; median and 95th percentile in ms
 """
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +106,22 @@ def _timing_dict(t: Timing) -> dict:
     return {"median": t.median_ms, "p95": t.p95_ms}
 
 
+def _replay(recording: Path, estimator: HandPoseEstimator, on_output: Callable[[FrameOutput], None],
+            frames: int) -> tuple[str, str | None]:
+    """`frames` frames of `recording` (looped, as fast as possible) through the live engine, which
+    closes the estimator; returns the source's name and the engine's error, if any."""
+    source = make_source(recording=recording, realtime=False, loop=True)
+    try:
+        source.open()
+        engine = LiveEngine(source, estimator, on_output, EngineSettings(max_frames=frames))
+        engine.start()
+        engine.join()
+    finally:
+        source.close()
+        estimator.close()
+    return source.name, engine.error
+
+
 def bench_pipeline(recording: Path, options: EstimatorOptions, frames: int, warmup: int = 30) -> PipelineBench:
     """Replay `recording` as fast as possible through the live engine (capture and inference
     threads, smoothing, no output): `warmup` untimed frames, then `frames` timed ones.
@@ -112,23 +130,15 @@ def bench_pipeline(recording: Path, options: EstimatorOptions, frames: int, warm
     """
     estimator = HandPoseEstimator(options)
     model_name, provider = estimator.model.path.name, estimator.provider
-    source = make_source(recording=recording, realtime=False, loop=True)
     outputs: list[tuple[float, dict[str, float], float, bool]] = []
 
     def on_output(out: FrameOutput) -> None:
         outputs.append((out.t_infer_end, out.result.timings_ms, (out.t_infer_end - out.t_capture) * 1000.0,
                         out.result.hand_found))
 
-    try:
-        source.open()
-        engine = LiveEngine(source, estimator, on_output, EngineSettings(max_frames=warmup + frames))
-        engine.start()
-        engine.join()
-    finally:
-        source.close()
-        estimator.close()
-    if engine.error:
-        raise SourceError(engine.error)
+    source_name, error = _replay(recording, estimator, on_output, warmup + frames)
+    if error:
+        raise SourceError(error)
     timed = outputs[warmup:]
     if len(timed) < 2:
         raise SourceError(f"{recording} gave only {len(outputs)} frames; the benchmark needs {warmup + 2} or more")
@@ -137,5 +147,60 @@ def bench_pipeline(recording: Path, options: EstimatorOptions, frames: int, warm
     stages["total"] = Timing.of([sum(t[1].values()) for t in timed])
     seconds = timed[-1][0] - outputs[warmup - 1][0] if warmup else timed[-1][0] - timed[0][0]
     count = len(timed) if warmup else len(timed) - 1
-    return PipelineBench(source.name, provider, model_name, len(timed), count / max(seconds, 1e-9), stages,
+    return PipelineBench(source_name, provider, model_name, len(timed), count / max(seconds, 1e-9), stages,
                          Timing.of([t[2] for t in timed]), sum(t[3] for t in timed))
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (Linux /proc), in MB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@dataclass(frozen=True)
+class SoakResult:
+    """A long headless replay: memory over time and whether every frame reached the output file."""
+
+    frames: int
+    seconds: float
+    rss_mb: list[tuple[int, float]]  # (frames processed, resident MB)
+    warmup_frames: int
+    lines_written: int
+    frames_in_order: bool
+    error: str | None
+
+    @property
+    def growth(self) -> float:
+        """Resident memory growth from the end of warm-up to the end, as a fraction."""
+        warm = next(mb for n, mb in self.rss_mb if n >= self.warmup_frames)
+        return self.rss_mb[-1][1] / warm - 1.0
+
+
+def soak(recording: Path, options: EstimatorOptions, frames: int, output: Path, warmup: int = 1000,
+         sample_every: int = 500) -> SoakResult:
+    """Replay `recording` in a loop, as fast as possible, through the live engine until `frames`
+    frames are processed, each written to `output` (.jsonl); resident memory is sampled every
+    `sample_every` frames. Raises SourceError when the recording cannot be played."""
+    from handpose_live.runtime.output import RecordWriter
+
+    estimator = HandPoseEstimator(options)
+    samples: list[tuple[int, float]] = [(0, resident_mb())]
+    count = 0
+    with RecordWriter(output) as writer:
+        def on_output(out: FrameOutput) -> None:
+            nonlocal count
+            writer.write(out.record(time.perf_counter()))
+            count += 1
+            if count % sample_every == 0 or count == frames:
+                samples.append((count, resident_mb()))
+
+        t0 = time.perf_counter()
+        _, error = _replay(recording, estimator, on_output, frames)
+        seconds = time.perf_counter() - t0
+    numbers = []
+    with open(output) as f:
+        for line in f:
+            numbers.append(json.loads(line)["frame"])
+    in_order = numbers == list(range(numbers[0], numbers[0] + len(numbers))) if numbers else False
+    return SoakResult(count, seconds, samples, min(warmup, frames), len(numbers), in_order, error)

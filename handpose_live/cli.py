@@ -344,15 +344,15 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench_recording(args: argparse.Namespace, folder: Path) -> Path:
-    """The recording the pipeline benchmark replays: --bag, or a fresh synthetic one in `folder`."""
+def _replay_recording(bag: Path | None, frames: int, folder: Path) -> Path:
+    """What bench and soak replay: `bag`, or a fresh synthetic recording of `frames` frames in `folder`."""
     from handpose_live.recordings import write_synthetic_recording
 
-    if args.bag is not None:
-        return args.bag
-    path = folder / "bench.bag"
-    print(f"Recording {args.frames} synthetic 640x480 frames to replay (record-synthetic, seed 0)...")
-    write_synthetic_recording(path, args.frames)
+    if bag is not None:
+        return bag
+    path = folder / "synthetic.bag"
+    print(f"Recording {frames} synthetic 640x480 frames to replay (record-synthetic, seed 0)...")
+    write_synthetic_recording(path, frames)
     return path
 
 
@@ -400,7 +400,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                                  "cores": len(os.sched_getaffinity(0))}, "providers": {}}
     with tempfile.TemporaryDirectory(prefix="handpose-bench-") as tmp:
         try:
-            recording = None if args.model_only else _bench_recording(args, Path(tmp))
+            recording = None if args.model_only else _replay_recording(args.bag, args.frames, Path(tmp))
             for provider in args.provider or ["auto"]:
                 entry: dict = {}
                 if recording is not None:
@@ -429,6 +429,45 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(results, indent=1))
         print(f"\nWrote {args.json}")
     return 0
+
+
+def _cmd_soak(args: argparse.Namespace) -> int:
+    """A long looped replay: resident memory must stay flat and every frame must reach the file."""
+    import tempfile
+
+    from handpose_live.bench import soak
+    from handpose_live.pipeline.estimator import EstimatorOptions
+    from handpose_live.pipeline.onnx_model import ModelError
+    from handpose_live.sources.base import SourceError
+
+    if args.model is not None and not args.model.is_file():
+        raise UsageError(f"model file {args.model} does not exist")
+    if args.output.suffix != ".jsonl" or not args.output.parent.is_dir():
+        raise UsageError(f"--output must be a .jsonl file in an existing folder, got {args.output}")
+    if args.output.exists():
+        raise UsageError(f"{args.output} already exists; choose another name or remove it first")
+    with tempfile.TemporaryDirectory(prefix="handpose-soak-") as tmp:
+        try:
+            recording = _replay_recording(args.bag, 300, Path(tmp))
+            print(f"Replaying it in a loop for {args.frames} frames, headless, as fast as possible...")
+            r = soak(recording, EstimatorOptions(model_path=args.model, provider=args.provider), args.frames,
+                     args.output, args.warmup, args.every)
+        except (ModelError, SourceError) as e:
+            raise UsageError(str(e)) from None
+    print(f"{r.frames} frames in {r.seconds:.0f} s ({r.frames / max(r.seconds, 1e-9):.1f} frames/s); "
+          f"{r.lines_written} lines in {args.output}, frame numbers {'consecutive' if r.frames_in_order else 'WITH GAPS'}")
+    print("resident memory (MB) after N frames: " + ", ".join(f"{n}: {mb:.1f}" for n, mb in r.rss_mb))
+    print(f"growth after the {r.warmup_frames}-frame warm-up: {r.growth:+.2%} (limit +{args.max_growth:.0%})")
+    failures = []
+    if r.error:
+        failures.append(r.error)
+    if r.lines_written != args.frames or not r.frames_in_order:
+        failures.append(f"frames were lost ({r.lines_written} of {args.frames} written)")
+    if r.growth > args.max_growth:
+        failures.append(f"resident memory grew {r.growth:.1%}")
+    for f in failures:
+        print(f"handpose-live: soak failed: {f}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _cmd_live(args: argparse.Namespace) -> int:
@@ -648,6 +687,25 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--runs", type=_positive_int, default=50, help="timed runs per case (default 50)")
     be.add_argument("--json", type=Path, help="also write the figures as JSON")
     be.set_defaults(func=_cmd_bench, provider=None)
+
+    so = sub.add_parser(
+        "soak",
+        help="replay a recording in a loop for many frames: memory must stay flat, no frame lost",
+        description="Record a synthetic 640x480 recording (or take --bag), replay it in a loop headless as fast "
+        "as possible for --frames frames, write every result to --output, and sample resident memory. Fails "
+        "(exit 1) when memory grows more than --max-growth after warm-up or a frame is missing from the file.",
+        epilog="example:\n  handpose-live soak --frames 20000 --output soak.jsonl   (what `make soak` runs)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    so.add_argument("--frames", type=_positive_int, default=20000, help="frames to process (default 20000)")
+    so.add_argument("--output", type=Path, default=Path("soak.jsonl"), help="the .jsonl of results (default soak.jsonl)")
+    so.add_argument("--bag", type=Path, help="recording to loop (default: a synthetic one)")
+    so.add_argument("--model", type=Path, default=None, help="pose network .onnx (default: the shipped one)")
+    so.add_argument("--provider", choices=["auto", "cuda", "tensorrt", "cpu"], default="auto")
+    so.add_argument("--warmup", type=_positive_int, default=1000, help="frames before memory is compared (default 1000)")
+    so.add_argument("--every", type=_positive_int, default=1000, help="sample memory every N frames (default 1000)")
+    so.add_argument("--max-growth", type=_positive_float, default=0.05, help="allowed growth (default 0.05 = 5%%)")
+    so.set_defaults(func=_cmd_soak)
 
     qu = sub.add_parser(
         "quantize",

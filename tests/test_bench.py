@@ -85,3 +85,15 @@ def test_shipped_model_is_int8_on_the_cpu(tiny_onnx, tiny_int8, monkeypatch, tmp
     assert estimator.load_pose_model(tiny_onnx, "cpu").path == tiny_onnx  # a named model is used as it is
     monkeypatch.setattr(estimator, "DEFAULT_MODEL_INT8", tmp_path / "absent.onnx")
     assert estimator.load_pose_model(None, "cpu").path == tiny_onnx
+
+
+def test_soak_writes_every_frame_and_reports_memory(tiny_onnx, short_bag, tmp_path, capsys):
+    out = tmp_path / "soak.jsonl"
+    # 20 frames loop the 8-frame recording twice; the memory limit is loose for such a short run.
+    assert main(["soak", "--frames", "20", "--warmup", "5", "--every", "5", "--max-growth", "0.5",
+                 "--bag", str(short_bag), "--model", str(tiny_onnx), "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "20 lines" in printed and "consecutive" in printed and "resident memory (MB)" in printed
+    assert [json.loads(line)["frame"] for line in out.read_text().splitlines()] == list(range(20))
+    assert main(["soak", "--frames", "5", "--bag", str(short_bag), "--output", str(out)]) == 2  # kept, not overwritten
+    assert len(out.read_text().splitlines()) == 20
