@@ -97,3 +97,12 @@ def test_soak_writes_every_frame_and_reports_memory(tiny_onnx, short_bag, tmp_pa
     assert [json.loads(line)["frame"] for line in out.read_text().splitlines()] == list(range(20))
     assert main(["soak", "--frames", "5", "--bag", str(short_bag), "--output", str(out)]) == 2  # kept, not overwritten
     assert len(out.read_text().splitlines()) == 20
+
+
+def test_io_binding_path_matches_plain_run(tiny_onnx):
+    # The GPU path binds input and output; on the CPU the same calls must give the same numbers.
+    model = OnnxModel(tiny_onnx, "cpu")
+    x = np.random.default_rng(2).uniform(-1, 1, (3, 1, 96, 96)).astype(np.float32)
+    plain = model.predict(x)
+    model.io_binding = True
+    np.testing.assert_array_equal(model.predict(x), plain)
