@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from tqdm import tqdm
 
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import OnnxModel
@@ -178,7 +179,7 @@ class SoakResult:
 
 
 def soak(recording: Path, options: EstimatorOptions, frames: int, output: Path, warmup: int = 1000,
-         sample_every: int = 500) -> SoakResult:
+         sample_every: int = 500, progress: bool = True) -> SoakResult:
     """Replay `recording` in a loop, as fast as possible, through the live engine until `frames`
     frames are processed, each written to `output` (.jsonl); resident memory is sampled every
     `sample_every` frames. Raises SourceError when the recording cannot be played."""
@@ -187,13 +188,15 @@ def soak(recording: Path, options: EstimatorOptions, frames: int, output: Path, 
     estimator = HandPoseEstimator(options)
     samples: list[tuple[int, float]] = [(0, resident_mb())]
     count = 0
-    with RecordWriter(output) as writer:
+    with RecordWriter(output) as writer, tqdm(total=frames, unit="frame", desc="soak", disable=not progress) as bar:
         def on_output(out: FrameOutput) -> None:
             nonlocal count
             writer.write(out.record(time.perf_counter()))
             count += 1
             if count % sample_every == 0 or count == frames:
                 samples.append((count, resident_mb()))
+                bar.set_postfix(rss_mb=f"{samples[-1][1]:.0f}")
+            bar.update()
 
         t0 = time.perf_counter()
         _, error = _replay(recording, estimator, on_output, frames)
