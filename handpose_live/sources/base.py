@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import numpy as np
 
+from handpose_live.camera import Intrinsics
 from handpose_live.types import DepthFrame
 
 
@@ -23,6 +25,8 @@ class FrameSource(ABC):
 
     name: str = "source"
     realtime: bool = True
+    _fps: float | None = None  # set by open() where the stream reports them
+    _intrinsics: Intrinsics | None = None
 
     @abstractmethod
     def open(self) -> None:
@@ -39,7 +43,12 @@ class FrameSource(ABC):
     @property
     def fps(self) -> float | None:
         """Nominal frame rate, when the source has one."""
-        return None
+        return self._fps
+
+    @property
+    def intrinsics(self) -> Intrinsics | None:
+        """The depth stream's intrinsics, once open."""
+        return self._intrinsics
 
     def ground_truth(self, frame_number: int) -> np.ndarray | None:
         """Known joints (21, 3) in camera mm of a frame, for sources that have them."""
@@ -108,4 +117,55 @@ class LoopClock:
         frame = DepthFrame(frame.depth_mm, frame.intrinsics, frame.timestamp_s + self._shift[1],
                            frame.frame_number + self._shift[0])
         self._last = (frame.frame_number, frame.timestamp_s)
+        return frame
+
+
+class Replay(FrameSource):
+    """A recording played back: in real time (paced by its timestamps) or as fast as read, and
+    optionally in a loop whose frame numbers and times count on. Subclasses open the file in
+    `_open_file` and give its frames, None at the end, from `_next_frame`."""
+
+    suffixes: tuple[str, ...] = ()
+    kind: str = "recording"  # for messages: "a RealSense recording"
+
+    def _init_replay(self, path: Path, realtime: bool, loop: bool) -> None:
+        self.path = Path(path)
+        self.realtime = realtime
+        self.loop = loop
+        self.name = self.path.name
+        self._pacer = Pacer()
+        self._clock = LoopClock()
+
+    @abstractmethod
+    def _open_file(self) -> None:
+        """Start playing `self.path` (already checked to exist); SourceError if it cannot be."""
+
+    @abstractmethod
+    def _next_frame(self) -> DepthFrame | None:
+        """The file's next frame, None at its end; SourceError if it fails before its end."""
+
+    def open(self) -> None:
+        if self.path.suffix not in self.suffixes:
+            raise SourceError(f"{self.path} is not {self.kind} ({' or '.join(self.suffixes)})")
+        if not self.path.is_file():
+            raise SourceError(f"recording {self.path} does not exist")
+        if self.path.stat().st_size == 0:
+            raise SourceError(f"recording {self.path} is empty")
+        self._open_file()
+
+    def read(self) -> DepthFrame | None:
+        frame = self._next_frame()
+        wrapped = False
+        if frame is None:
+            if not self.loop or not self._clock.started:
+                return None
+            self.close()
+            self.open()
+            self._pacer.reset()
+            frame, wrapped = self._next_frame(), True
+            if frame is None:
+                return None
+        frame = self._clock.place(frame, wrapped, self.fps)
+        if self.realtime:
+            self._pacer.wait(frame.timestamp_s)
         return frame

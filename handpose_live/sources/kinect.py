@@ -18,7 +18,7 @@ import numpy as np
 
 from handpose_live.camera import Intrinsics
 from handpose_live.sources import k4a_helper
-from handpose_live.sources.base import FrameSource, LoopClock, Pacer, SourceError, to_depth_counts
+from handpose_live.sources.base import FrameSource, Replay, SourceError, to_depth_counts
 from handpose_live.types import DepthFrame
 
 PYTHON_ENV = "HANDPOSE_KINECT_PYTHON"
@@ -87,18 +87,7 @@ class _KinectStream(FrameSource):
 
     def __init__(self) -> None:
         self._helper: _Helper | None = None
-        self._intrinsics: Intrinsics | None = None
         self._size = (0, 0)
-        self._fps: float | None = None
-
-    @property
-    def fps(self) -> float | None:
-        return self._fps
-
-    @property
-    def intrinsics(self) -> Intrinsics | None:
-        """The depth stream's intrinsics, once open."""
-        return self._intrinsics
 
     def _helper_args(self) -> list[str]:
         raise NotImplementedError
@@ -155,47 +144,24 @@ class KinectCamera(_KinectStream):
         return frame
 
 
-class KinectRecording(_KinectStream):
+class KinectRecording(_KinectStream, Replay):
     """An Azure Kinect `.mkv` recording's depth track, in real time or as fast as read, optionally looping."""
+
+    suffixes = (".mkv",)
+    kind = "an Azure Kinect recording"
 
     def __init__(self, path: Path, realtime: bool = True, loop: bool = False):
         super().__init__()
-        self.path = Path(path)
-        self.realtime = realtime
-        self.loop = loop
-        self.name = self.path.name
-        self._pacer = Pacer()
-        self._clock = LoopClock()
+        self._init_replay(path, realtime, loop)
 
     def _helper_args(self) -> list[str]:
         return ["--mkv", str(self.path)]
 
-    def open(self) -> None:
-        if self.path.suffix != ".mkv":
-            raise SourceError(f"{self.path} is not an Azure Kinect recording (.mkv)")
-        if not self.path.is_file():
-            raise SourceError(f"recording {self.path} does not exist")
-        if self.path.stat().st_size == 0:
-            raise SourceError(f"recording {self.path} is empty")
+    def _open_file(self) -> None:
         self._start(f"{self.path} cannot be played as an Azure Kinect recording")
 
-    def read(self) -> DepthFrame | None:
-        failure = f"{self.path} stopped delivering frames before its end"
-        frame = self._next(failure)
-        wrapped = False
-        if frame is None:
-            if not self.loop or not self._clock.started:
-                return None
-            self.close()
-            self.open()
-            self._pacer.reset()
-            frame, wrapped = self._next(failure), True
-            if frame is None:
-                return None
-        frame = self._clock.place(frame, wrapped, self._fps)
-        if self.realtime:
-            self._pacer.wait(frame.timestamp_s)
-        return frame
+    def _next_frame(self) -> DepthFrame | None:
+        return self._next(f"{self.path} stopped delivering frames before its end")
 
 
 class MkvWriter:

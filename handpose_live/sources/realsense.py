@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from handpose_live.camera import Intrinsics
-from handpose_live.sources.base import FrameSource, LoopClock, Pacer, SourceError
+from handpose_live.sources.base import FrameSource, Replay, SourceError
 from handpose_live.types import DepthFrame
 
 _TIMEOUT_MS = 5000  # a camera or file that sends nothing for this long has failed
@@ -35,18 +35,7 @@ class _RealSenseBase(FrameSource):
     def __init__(self) -> None:
         self._rs = None
         self._pipeline = None
-        self._intrinsics: Intrinsics | None = None
         self._scale_mm = 1.0
-        self._fps: float | None = None
-
-    @property
-    def fps(self) -> float | None:
-        return self._fps
-
-    @property
-    def intrinsics(self) -> Intrinsics | None:
-        """The depth stream's intrinsics, once open."""
-        return self._intrinsics
 
     def _started(self, profile) -> None:
         stream = profile.get_stream(self._rs.stream.depth)
@@ -129,25 +118,17 @@ class RealSenseCamera(_RealSenseBase):
         return self._to_frame(frames.get_depth_frame())
 
 
-class RecordingSource(_RealSenseBase):
+class RecordingSource(_RealSenseBase, Replay):
     """A RealSense recording (.bag ROS1, .db3 ROS2) played by pyrealsense2, optionally looping."""
+
+    suffixes = (".bag", ".db3")
+    kind = "a RealSense recording"
 
     def __init__(self, path: Path, realtime: bool = True, loop: bool = False):
         super().__init__()
-        self.path = Path(path)
-        self.realtime = realtime
-        self.loop = loop
-        self.name = self.path.name
-        self._pacer = Pacer()
-        self._clock = LoopClock()
+        self._init_replay(path, realtime, loop)
 
-    def open(self) -> None:
-        if self.path.suffix not in (".bag", ".db3"):
-            raise SourceError(f"{self.path} is not a RealSense recording (.bag or .db3)")
-        if not self.path.is_file():
-            raise SourceError(f"recording {self.path} does not exist")
-        if self.path.stat().st_size == 0:
-            raise SourceError(f"recording {self.path} is empty")
+    def _open_file(self) -> None:
         rs = self._rs = import_pyrealsense2()
         config = rs.config()
         # We loop ourselves: librealsense's repeat restarts timestamps and frame numbers silently.
@@ -168,32 +149,14 @@ class RecordingSource(_RealSenseBase):
         self._playback.set_real_time(False)
         self._started(profile)
 
-    def _next(self):
-        """The next depth frame from librealsense, or None at the end of the file."""
+    def _next_frame(self) -> DepthFrame | None:
         waited_ms = 0
         while waited_ms < _TIMEOUT_MS:
             # Short waits: at the end of the file librealsense only stops, it sends nothing.
             ok, frames = self._pipeline.try_wait_for_frames(_POLL_MS)
             if ok:
-                return frames.get_depth_frame()
+                return self._to_frame(frames.get_depth_frame())
             if self._playback.current_status() == self._rs.playback_status.stopped:
                 return None
             waited_ms += _POLL_MS
         raise SourceError(f"{self.path} stopped delivering frames before its end")
-
-    def read(self) -> DepthFrame | None:
-        depth = self._next()
-        wrapped = False
-        if depth is None:
-            if not self.loop or not self._clock.started:
-                return None
-            self.close()
-            self.open()
-            self._pacer.reset()
-            depth, wrapped = self._next(), True
-            if depth is None:
-                return None
-        frame = self._clock.place(self._to_frame(depth), wrapped, self._fps)
-        if self.realtime:
-            self._pacer.wait(frame.timestamp_s)
-        return frame
