@@ -50,10 +50,11 @@ def test_real_time_replay_keeps_the_frame_rate_and_loop_continues(tmp_path, qvga
         assert len(list(src)) == 6
     assert time.perf_counter() - t0 >= 5 / 20.0 * 0.9
     with RecordingSource(path, realtime=False, loop=True) as src:
-        out = [src.read() for _ in range(15)]
+        out = [src.read() for _ in range(60)]
     numbers = [f.frame_number for f in out]
     times = [f.timestamp_s for f in out]
-    assert all(b > a for a, b in zip(numbers, numbers[1:])) and all(b > a for a, b in zip(times, times[1:]))
+    # Ten passes, not a frame lost at any restart (librealsense's real-time mode used to drop one).
+    assert numbers == list(range(60)) and all(b > a for a, b in zip(times, times[1:]))
 
 
 def test_writer_refuses_bad_paths_and_other_cameras(tmp_path, qvga, vga):

@@ -135,6 +135,12 @@ class RecordingSource(_RealSenseBase, Replay):
         config.enable_device_from_file(str(self.path), repeat_playback=False)
         pipeline = rs.pipeline()
         try:
+            # Real-time replay is paced by us: librealsense's real-time mode drops the frames we
+            # are slow to take, so it is switched off on the resolved device before the start
+            # (switched off after it, the first frames of a pass still came in real time and
+            # one was sometimes lost).
+            resolved = config.resolve(rs.pipeline_wrapper(pipeline))
+            resolved.get_device().as_playback().set_real_time(False)
             profile = pipeline.start(config)
         except RuntimeError as e:
             raise SourceError(f"{self.path} cannot be played as a RealSense recording ({e})") from None
@@ -145,7 +151,6 @@ class RecordingSource(_RealSenseBase, Replay):
             raise SourceError(f"{self.path} holds no depth stream") from None
         self._pipeline = pipeline
         self._playback = profile.get_device().as_playback()
-        # Real-time replay is paced by us (the pipeline would drop frames we are slow to take).
         self._playback.set_real_time(False)
         self._started(profile)
 
