@@ -50,7 +50,7 @@ class EstimatorOptions:
         provider: ONNX Runtime preference: auto (TensorRT, CUDA, then CPU), tensorrt, cuda or cpu.
         min_depth_mm, max_depth_mm: where a hand may be.
         tracking: start from the previous frame's hand instead of searching the whole frame.
-        threads: ONNX Runtime intra-op threads (None: its default).
+        threads: ONNX Runtime intra-op threads (None: the usable cores less one, at most 4).
     """
 
     model_path: Path | None = None
