@@ -538,7 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="pose network .onnx (default: models/jgr_p2o_int8.onnx on the CPU, jgr_p2o.onnx on a GPU)")
     live.add_argument("--provider", choices=["auto", "cuda", "tensorrt", "cpu"], default=None,
                       help="ONNX Runtime provider (default auto: TensorRT, CUDA, then CPU)")
-    live.add_argument("--threads", type=_positive_int, default=None, help="ONNX Runtime intra-op threads (default: the cores less one, at most 4)")
+    live.add_argument("--threads", type=_positive_int, default=None,
+                      help="ONNX Runtime intra-op threads (default: the cores less one, at most 4)")
     live.add_argument("--headless", action="store_true",
                       help="no window: one JSON line per frame on stdout (frame, timestamp_ms, hand_found, "
                       "joints_mm, latency_ms)")
@@ -682,7 +683,8 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--checkpoint", type=Path, help="the same weights as a .pt, to time torch eager too")
     be.add_argument("--provider", action="append", choices=["auto", "cuda", "tensorrt", "cpu"],
                     help="ONNX Runtime provider (repeatable; default auto)")
-    be.add_argument("--threads", type=_positive_int, default=None, help="ONNX Runtime intra-op threads (default: the cores less one, at most 4)")
+    be.add_argument("--threads", type=_positive_int, default=None,
+                      help="ONNX Runtime intra-op threads (default: the cores less one, at most 4)")
     be.add_argument("--torch-device", default="cpu", help="device for torch eager (default cpu)")
     be.add_argument("--runs", type=_positive_int, default=50, help="timed runs per case (default 50)")
     be.add_argument("--json", type=Path, help="also write the figures as JSON")
