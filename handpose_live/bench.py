@@ -98,8 +98,7 @@ class PipelineBench:
     def to_dict(self) -> dict:
         """JSON-ready figures."""
         return {"source": self.source, "provider": self.provider, "model": self.model, "frames": self.frames,
-                "fps": self.fps,
-                "hands_found": self.hands_found, "latency_ms": _timing_dict(self.latency),
+                "fps": self.fps, "hands_found": self.hands_found, "latency_ms": _timing_dict(self.latency),
                 "stages_ms": {k: _timing_dict(t) for k, t in self.stages.items()}}
 
 

@@ -18,7 +18,7 @@ from handpose_live.camera import Intrinsics
 from handpose_live.joints import Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
 from handpose_live.pipeline.detect import DetectSettings, find_hand, track_hand
-from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
+from handpose_live.pipeline.onnx_model import PROVIDER_ORDER, ModelError, OnnxModel, usable_providers
 from handpose_live.types import HandPoseResult
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -30,9 +30,12 @@ DEFAULT_REFINER = MODELS / "com_refiner.onnx"
 def load_pose_model(path: Path | None, provider: str = "auto", threads: int | None = None) -> OnnxModel:
     """The pose network at `path`; for None the shipped one: its int8 copy when inference runs on
     the CPU (about twice as fast for +0.45 mm, models/MODEL_CARD.md), fp32 on a GPU provider."""
+    shipped_int8 = path is None and DEFAULT_MODEL_INT8.exists()
+    if shipped_int8 and provider in PROVIDER_ORDER and usable_providers(provider) == ["CPUExecutionProvider"]:
+        return OnnxModel(DEFAULT_MODEL_INT8, "cpu", threads)  # no GPU listed: no need to try the fp32 file
     model = OnnxModel(path or DEFAULT_MODEL, provider, threads)
-    if path is None and model.providers_in_use[0] == "CPUExecutionProvider" and DEFAULT_MODEL_INT8.exists():
-        model = OnnxModel(DEFAULT_MODEL_INT8, "cpu", threads)
+    if shipped_int8 and model.providers_in_use[0] == "CPUExecutionProvider":
+        model = OnnxModel(DEFAULT_MODEL_INT8, "cpu", threads)  # a listed GPU provider fell back to the CPU
     return model
 
 

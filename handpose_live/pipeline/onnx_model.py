@@ -105,6 +105,15 @@ def _provider_options(provider: str, model_path: Path) -> dict:
     return {}
 
 
+def usable_providers(provider: str) -> list[str]:
+    """The providers of a preference that this ONNX Runtime build lists (a listed GPU provider
+    may still fall back to the CPU when a session starts: see OnnxModel.providers_in_use)."""
+    import onnxruntime as ort
+
+    available = set(ort.get_available_providers())
+    return [p for p in PROVIDER_ORDER[provider] if p in available]
+
+
 def default_threads() -> int:
     """ONNX Runtime intra-op threads when none are asked for: the usable cores less one, at most 4.
 
@@ -128,8 +137,7 @@ class OnnxModel:
         if provider not in PROVIDER_ORDER:
             raise ModelError(f"unknown provider {provider!r}; choose one of {', '.join(PROVIDER_ORDER)}")
         ort.set_default_logger_severity(3)  # a missing CUDA install is reported by providers_in_use, not logs
-        available = set(ort.get_available_providers())
-        providers = [p for p in PROVIDER_ORDER[provider] if p in available]
+        providers = usable_providers(provider)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or default_threads()
         quiet = _silenced_output() if providers != ["CPUExecutionProvider"] else contextlib.nullcontext()
@@ -149,10 +157,11 @@ class OnnxModel:
         self.input_name = self.session.get_inputs()[0].name
         self.output_name = self.session.get_outputs()[0].name
         self.input_dtype = np.float16 if "float16" in self.session.get_inputs()[0].type else np.float32
-        # On a GPU the crop is the only host→device copy: the output stays bound to the device
-        # and only its 21×3 numbers come back, with no per-call allocation of ORT's own.
+        # On a GPU the crop is the only host→device copy: the output is bound to the device and
+        # only its 21×3 numbers come back. One binding serves every call; each call rebinds.
         self.device = "cuda" if self.providers_in_use[0] in GPU_PROVIDERS else "cpu"
         self.io_binding = self.device == "cuda"
+        self._binding = None
 
     @property
     def providers_in_use(self) -> list[str]:
@@ -166,7 +175,7 @@ class OnnxModel:
             x = x[:, None]
         x = np.ascontiguousarray(x, dtype=self.input_dtype)
         if self.io_binding:
-            binding = self.session.io_binding()
+            binding = self._binding = self._binding or self.session.io_binding()
             binding.bind_cpu_input(self.input_name, x)
             binding.bind_output(self.output_name, self.device)
             self.session.run_with_iobinding(binding)

@@ -64,6 +64,7 @@ class _Helper:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self._reader.join(timeout=1)
+        self.stop()  # the helper is gone: release its pipes too
         lines = [ln.strip() for ln in b"".join(self._stderr).decode(errors="replace").splitlines() if ln.strip()]
         return SourceError(lines[-1] if self.proc.returncode == 2 and lines else fallback)
 
@@ -210,7 +211,7 @@ class MkvWriter:
         except (BrokenPipeError, OSError):
             pass
         if helper.proc.wait() != 0:
-            raise helper.error(f"{self.path} could not be written")
+            raise helper.error(f"{self.path} could not be written")  # which also releases its pipes
         helper.stop()
 
     def __enter__(self) -> "MkvWriter":
