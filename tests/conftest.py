@@ -38,7 +38,7 @@ def tiny_onnx(tmp_path_factory):
     """A small, untrained JGR-P2O exported to ONNX with real metadata (for pipeline tests)."""
     import torch
 
-    from handpose_live.export import export_onnx
+    from handpose_live.model.export import export_onnx
     from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig
 
     torch.manual_seed(0)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from handpose_live.cli import main
-from handpose_live.evaluation import TEST_SEED
-from handpose_live.pipeline import estimator
+from handpose_live.evaluation.testset import TEST_SEED
+from handpose_live.model.quantize import quantize_int8
+from handpose_live.pipeline import shipped
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
-from handpose_live.quantize import quantize_int8
-from handpose_live.recordings import write_synthetic_recording
+from handpose_live.runtime.recordings import write_synthetic_recording
 from handpose_live.synthetic.generator import generate_samples
 
 
@@ -58,8 +58,8 @@ def test_bench_bad_input_is_one_sentence(argv, message, capsys):
 
 def test_int8_copy_keeps_metadata_and_outputs(tmp_path):
     # The shipped network: an untrained one has near-constant activations that int8 flattens.
-    fp32 = OnnxModel(estimator.DEFAULT_MODEL, "cpu")
-    int8 = OnnxModel(quantize_int8(estimator.DEFAULT_MODEL, tmp_path / "int8.onnx", calibration_count=16).path, "cpu")
+    fp32 = OnnxModel(shipped.DEFAULT_MODEL, "cpu")
+    int8 = OnnxModel(quantize_int8(shipped.DEFAULT_MODEL, tmp_path / "int8.onnx", calibration_count=16).path, "cpu")
     assert int8.info.precision == "int8" and fp32.info.precision == "fp32"
     assert (int8.info.cube_mm, int8.info.input_size, int8.info.joint_order) == \
         (fp32.info.cube_mm, fp32.info.input_size, fp32.info.joint_order)
@@ -72,19 +72,68 @@ def test_int8_copy_keeps_metadata_and_outputs(tmp_path):
 def test_quantize_refuses_bad_input(tiny_onnx, tiny_int8, tmp_path, capsys):
     with pytest.raises(ModelError, match="already int8"):
         quantize_int8(tiny_int8, tmp_path / "again.onnx", calibration_count=2)
-    assert main(["quantize", "--model", str(tiny_onnx), "--out", str(tiny_int8)]) == 2
+    before = tiny_int8.read_bytes()
+    assert main(["quantize", "--model", str(tiny_onnx), "--out", str(tiny_int8)]) == 2  # exists, no --force
+    assert tiny_int8.read_bytes() == before
     assert main(["quantize", "--model", str(tmp_path / "none.onnx"), "--out", str(tmp_path / "x.onnx")]) == 2
     assert not (tmp_path / "x.onnx").exists()
-    assert capsys.readouterr().err.count("error:") == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 2 and "add --force" in err
 
 
-def test_shipped_model_is_int8_on_the_cpu(tiny_onnx, tiny_int8, monkeypatch, tmp_path):
-    monkeypatch.setattr(estimator, "DEFAULT_MODEL", tiny_onnx)
-    monkeypatch.setattr(estimator, "DEFAULT_MODEL_INT8", tiny_int8)
-    assert estimator.load_pose_model(None, "cpu").path == tiny_int8
-    assert estimator.load_pose_model(tiny_onnx, "cpu").path == tiny_onnx  # a named model is used as it is
-    monkeypatch.setattr(estimator, "DEFAULT_MODEL_INT8", tmp_path / "absent.onnx")
-    assert estimator.load_pose_model(None, "cpu").path == tiny_onnx
+def test_quantize_writes_beside_its_model_by_default_and_replaces_only_with_force(tiny_onnx, tmp_path):
+    src = tmp_path / "mine.onnx"
+    src.write_bytes(tiny_onnx.read_bytes())
+    assert main(["quantize", "--model", str(src), "--calibration", "2"]) == 0
+    out = tmp_path / "mine_int8.onnx"
+    assert OnnxModel(out, "cpu").info.source_sha256 == shipped.file_sha256(src)
+    assert main(["quantize", "--model", str(src), "--calibration", "2"]) == 2
+    assert main(["quantize", "--model", str(src), "--calibration", "2", "--force"]) == 0
+
+
+def test_shipped_models_are_refused_as_output_without_force(capsys):
+    before = shipped.DEFAULT_MODEL_INT8.stat().st_mtime_ns
+    assert main(["quantize", "--model", str(shipped.DEFAULT_MODEL), "--calibration", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "is a shipped model" in err and "--force" in err and err.count("\n") == 1
+    assert shipped.DEFAULT_MODEL_INT8.stat().st_mtime_ns == before
+    with pytest.raises(ModelError, match="shipped model"):
+        shipped.check_model_output(shipped.DEFAULT_REFINER)
+    shipped.check_model_output(shipped.DEFAULT_REFINER, force=True)  # allowed, on request
+
+
+def test_shipped_model_is_int8_on_the_cpu_while_in_step(tiny_onnx, monkeypatch, tmp_path):
+    fp32, int8 = tmp_path / "fp32.onnx", tmp_path / "fp32_int8.onnx"
+    fp32.write_bytes(tiny_onnx.read_bytes())
+    quantize_int8(fp32, int8, calibration_count=2)
+    monkeypatch.setattr(shipped, "DEFAULT_MODEL", fp32)
+    monkeypatch.setattr(shipped, "DEFAULT_MODEL_INT8", int8)
+    model, notes = shipped.load_pose_model(None, "cpu")
+    assert model.path == int8 and notes == []
+    assert shipped.load_pose_model(tiny_onnx, "cpu")[0].path == tiny_onnx  # a named model is used as it is
+    # A new fp32 model (as after an export) leaves the int8 copy stale: the fp32 one runs, a note says why.
+    import onnx
+
+    proto = onnx.load(str(fp32))
+    proto.doc_string = "another export"
+    onnx.save(proto, str(fp32))
+    model, notes = shipped.load_pose_model(None, "cpu")
+    assert model.path == fp32 and len(notes) == 1 and "quantize" in notes[0] and "--force" in notes[0]
+    monkeypatch.setattr(shipped, "DEFAULT_MODEL_INT8", tmp_path / "absent.onnx")
+    assert shipped.load_pose_model(None, "cpu")[0].path == fp32
+
+
+def test_the_shipped_int8_copy_is_in_step_with_the_shipped_model():
+    model, notes = shipped.load_pose_model(None, "cpu")
+    assert model.path == shipped.DEFAULT_MODEL_INT8 and notes == []
+
+
+def test_a_gpu_provider_that_is_not_usable_is_said_in_one_line(tiny_onnx):
+    model = OnnxModel(tiny_onnx, "cuda")
+    if model.providers_in_use[0] == "CUDAExecutionProvider":
+        pytest.skip("CUDA runs here")
+    assert len(model.notes) == 1 and "CUDA is not usable here" in model.notes[0] and "CPU" in model.notes[0]
+    assert OnnxModel(tiny_onnx, "auto").notes == [] and OnnxModel(tiny_onnx, "cpu").notes == []
 
 
 def test_soak_writes_every_frame_and_reports_memory(tiny_onnx, short_bag, tmp_path, capsys):

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from handpose_live.camera import Intrinsics
 from handpose_live.joints import BONES, DATASET_MAPS, ICVL, MSRA, NUM_JOINTS, NYU, Joint, skeleton_adjacency
 from handpose_live.types import DepthFrame
 

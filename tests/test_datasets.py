@@ -2,9 +2,13 @@
 import cv2
 import numpy as np
 import pytest
-
 from conftest import open_hand_facing_camera
-from handpose_live.datasets import (
+
+from handpose_live.evaluation.toolkit import TOOLKIT_CAMERAS
+from handpose_live.joints import ICVL, MSRA, NYU, Joint
+from handpose_live.synthetic.render import render_depth
+from handpose_live.training.data import ArraySamples
+from handpose_live.training.datasets import (
     DatasetError,
     crop_frames,
     iter_icvl,
@@ -14,10 +18,6 @@ from handpose_live.datasets import (
     write_msra_bin,
     write_nyu_depth,
 )
-from handpose_live.evaluation import TOOLKIT_CAMERAS
-from handpose_live.joints import ICVL, MSRA, NYU, Joint
-from handpose_live.synthetic.render import render_depth
-from handpose_live.training.data import ArraySamples
 
 
 def _hand(cam, distance=420.0):

@@ -1,6 +1,6 @@
 import numpy as np
-
 from conftest import open_hand_facing_camera
+
 from handpose_live.joints import Joint
 from handpose_live.pipeline.detect import DetectSettings, find_hand, track_hand
 from handpose_live.synthetic.render import Plane, render_depth

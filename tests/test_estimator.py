@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from conftest import open_hand_facing_camera
+
 from handpose_live import EstimatorOptions, HandPoseEstimator, HandPoseResult
 from handpose_live.joints import Joint
 from handpose_live.synthetic.render import Plane, render_depth

@@ -9,6 +9,7 @@ import pytest
 
 from handpose_live.camera import KNOWN_CAMERAS
 from handpose_live.cli import main
+from handpose_live.runtime.recordings import truth_path
 from handpose_live.sources import kinect
 from handpose_live.sources.base import SourceError, to_depth_counts
 from handpose_live.sources.factory import make_source
@@ -72,7 +73,7 @@ def test_headless_replay_of_an_mkv_matches_ground_truth(mkv, tmp_path, capsys):
     assert main(["--bag", str(mkv), "--headless", "--no-realtime", "--output", str(out)]) == 0
     printed = [json.loads(line) for line in out.read_text().splitlines()]
     truth = {t["frame"]: np.array(t["joints_mm"])
-             for t in map(json.loads, mkv.with_suffix(".gt.jsonl").read_text().splitlines())}
+             for t in map(json.loads, truth_path(mkv).read_text().splitlines())}
     assert len(printed) == FRAMES and all(p["hand_found"] for p in printed)
     err = np.mean([np.linalg.norm(np.array(p["joints_mm"]) - truth[p["frame"]], axis=1).mean() for p in printed])
     assert err < 25.0, err  # 9.4 mm measured on 30 frames of seed 0

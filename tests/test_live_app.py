@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from handpose_live.cli import main
+from handpose_live.runtime.recordings import truth_path
 from handpose_live.sources.realsense import RecordingSource
 
 FRAMES = 30
@@ -29,7 +30,7 @@ def _lines(text):
 
 
 def test_record_synthetic_writes_bag_and_truth(recording):
-    truth = _lines(recording.with_suffix(".gt.jsonl").read_text())
+    truth = _lines(truth_path(recording).read_text())
     assert [t["frame"] for t in truth] == list(range(FRAMES))
     assert set(truth[0]) == {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms"}
     with RecordingSource(recording, realtime=False) as src:
@@ -47,7 +48,7 @@ def test_headless_replay_matches_ground_truth(recording, tmp_path, capsys):
     printed = _lines(captured.out)
     assert printed == _lines(out.read_text())
     assert len(printed) == FRAMES and all(p["hand_found"] for p in printed)
-    truth = {t["frame"]: np.array(t["joints_mm"]) for t in _lines(recording.with_suffix(".gt.jsonl").read_text())}
+    truth = {t["frame"]: np.array(t["joints_mm"]) for t in _lines(truth_path(recording).read_text())}
     err = np.mean([np.linalg.norm(np.array(p["joints_mm"]) - truth[p["frame"]], axis=1).mean() for p in printed])
     # The shipped CPU-budget model measured 11.7 mm mean on a 90-frame replay; this bound leaves room.
     assert err < 25.0, err

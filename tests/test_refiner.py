@@ -3,11 +3,11 @@ import csv
 import numpy as np
 import pytest
 import torch
-
 from conftest import open_hand_facing_camera
+
 from handpose_live import EstimatorOptions, HandPoseEstimator
-from handpose_live.export import export_onnx
 from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
+from handpose_live.model.export import export_onnx
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
 from handpose_live.synthetic.hand_model import reference_point

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from conftest import open_hand_facing_camera
+
 from handpose_live.joints import FINGER_JOINTS, Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, joints_to_crop, make_crop_box
 from handpose_live.synthetic.geometry import hand_primitives

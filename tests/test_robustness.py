@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from handpose_live import app
 from handpose_live.camera import Intrinsics
 from handpose_live.cli import main
+from handpose_live.runtime import session
 from handpose_live.sources import bag_writer
 from handpose_live.sources.base import FrameSource, SourceError
 from handpose_live.sources.realsense import RecordingSource
@@ -60,7 +60,7 @@ class _Unplugged(FrameSource):
 
 
 def test_a_source_failing_mid_run_ends_the_app_with_one_sentence(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(app, "make_source", lambda *args, **kwargs: _Unplugged(6))
+    monkeypatch.setattr(session, "make_source", lambda *args, **kwargs: _Unplugged(6))
     out, rec = tmp_path / "joints.jsonl", tmp_path / "rec.bag"
     assert main(["--headless", "--output", str(out), "--record", str(rec)]) == 1
     err = capsys.readouterr().err

@@ -43,6 +43,50 @@ def test_bag_round_trip_through_pyrealsense2(tmp_path, qvga):
     assert np.allclose(np.diff([f.timestamp_s for f in out]), 1 / 30.0, atol=1e-6)
 
 
+def _chunks(path):
+    """(compression, data) of each chunk record of a ROS1 bag, read straight from the file."""
+    data = path.read_bytes()
+    pos = len(b"#ROSBAG V2.0\n")
+    out = []
+    while pos < len(data):
+        header_len = int.from_bytes(data[pos:pos + 4], "little")
+        header, pos = data[pos + 4:pos + 4 + header_len], pos + 4 + header_len
+        fields, i = {}, 0
+        while i < len(header):
+            n = int.from_bytes(header[i:i + 4], "little")
+            name, _, value = header[i + 4:i + 4 + n].partition(b"=")
+            fields[name], i = value, i + 4 + n
+        data_len = int.from_bytes(data[pos:pos + 4], "little")
+        if fields[b"op"] == b"\x05":
+            out.append((fields[b"compression"].decode(), data[pos + 4:pos + 4 + data_len]))
+        pos += 4 + data_len
+    return out
+
+
+def test_bag_chunks_are_lz4_and_play_back_bit_exact(tmp_path, qvga):
+    frames = _frames(qvga, 20)
+    noise = np.random.default_rng(1).integers(0, 65536, (8, qvga.height, qvga.width))
+    for f, n in zip(frames, noise):
+        f.depth_mm[:] = n  # over 1 MB LZ4 cannot shrink: stored raw, which roslz4 must read too
+    for f in frames[8:]:
+        f.depth_mm[:, 80:] = 0  # mostly no depth, like the background of a hand: compressible
+    path = _write(tmp_path / "z.bag", frames)
+    chunks = _chunks(path)
+    assert len(chunks) >= 3 and {c for c, _ in chunks} == {"lz4"}
+    # The LZ4 frame descriptor roslz4 accepts: independent blocks, no content size, content checksum.
+    assert all(d[:4] == b"\x04\x22\x4d\x18" and d[4] == 0b0110_0100 for _, d in chunks)
+    assert path.stat().st_size < sum(f.depth_mm.size * 2 for f in frames) * 0.8
+    with RecordingSource(path, realtime=False) as src:
+        out = list(src)
+        got = src.intrinsics
+        scale_mm = src._scale_mm
+    assert [f.frame_number for f in out] == [f.frame_number for f in frames]
+    assert all(np.array_equal(a.depth_mm, b.depth_mm) for a, b in zip(out, frames))
+    assert (got.width, got.height) == (qvga.width, qvga.height)
+    assert np.allclose([got.fx, got.fy, got.cx, got.cy], [qvga.fx, qvga.fy, qvga.cx, qvga.cy], atol=1e-4)
+    assert scale_mm == pytest.approx(1.0)
+
+
 def test_real_time_replay_keeps_the_frame_rate_and_loop_continues(tmp_path, qvga):
     path = _write(tmp_path / "b.bag", _frames(qvga, 6, fps=20.0), fps=20.0)
     t0 = time.perf_counter()

@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from handpose_live.cli import main
-from handpose_live.evaluation import TEST_SEED, TOOLKIT_CAMERAS, EvalFileError, read_uvd_file, score_files, write_uvd_file
-from handpose_live.export import export_onnx
-from handpose_live.metrics import score, success_curve
+from handpose_live.evaluation.metrics import score, success_curve
+from handpose_live.evaluation.testset import TEST_SEED
+from handpose_live.evaluation.toolkit import TOOLKIT_CAMERAS, EvalFileError, read_uvd_file, score_files, write_uvd_file
+from handpose_live.model.export import export_onnx
 from handpose_live.model.jgr_p2o import JGRP2OConfig
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.training.data import SyntheticStream

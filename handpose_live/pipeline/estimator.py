@@ -17,26 +17,11 @@ import numpy as np
 from handpose_live.camera import Intrinsics
 from handpose_live.joints import Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
+from handpose_live.pipeline.depth_input import depth_in_mm
 from handpose_live.pipeline.detect import DetectSettings, find_hand, track_hand
-from handpose_live.pipeline.onnx_model import PROVIDER_ORDER, ModelError, OnnxModel, usable_providers
+from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
+from handpose_live.pipeline.shipped import DEFAULT_REFINER, load_pose_model
 from handpose_live.types import HandPoseResult
-
-MODELS = Path(__file__).resolve().parents[2] / "models"
-DEFAULT_MODEL = MODELS / "jgr_p2o.onnx"
-DEFAULT_MODEL_INT8 = MODELS / "jgr_p2o_int8.onnx"
-DEFAULT_REFINER = MODELS / "com_refiner.onnx"
-
-
-def load_pose_model(path: Path | None, provider: str = "auto", threads: int | None = None) -> OnnxModel:
-    """The pose network at `path`; for None the shipped one: its int8 copy when inference runs on
-    the CPU (about twice as fast for +0.45 mm, models/MODEL_CARD.md), fp32 on a GPU provider."""
-    shipped_int8 = path is None and DEFAULT_MODEL_INT8.exists()
-    if shipped_int8 and provider in PROVIDER_ORDER and usable_providers(provider) == ["CPUExecutionProvider"]:
-        return OnnxModel(DEFAULT_MODEL_INT8, "cpu", threads)  # no GPU listed: no need to try the fp32 file
-    model = OnnxModel(path or DEFAULT_MODEL, provider, threads)
-    if shipped_int8 and model.providers_in_use[0] == "CPUExecutionProvider":
-        model = OnnxModel(DEFAULT_MODEL_INT8, "cpu", threads)  # a listed GPU provider fell back to the CPU
-    return model
 
 
 @dataclass(frozen=True)
@@ -77,7 +62,7 @@ class HandPoseEstimator:
 
     def __init__(self, options: EstimatorOptions = EstimatorOptions()):
         self.options = options
-        self.model = load_pose_model(options.model_path, options.provider, options.threads)
+        self.model, notes = load_pose_model(options.model_path, options.provider, options.threads)
         info = self.model.info
         if info.architecture != "jgr_p2o":
             raise ModelError(f"{self.model.path} is a {info.architecture} model, not a pose network")
@@ -92,6 +77,9 @@ class HandPoseEstimator:
             self.refiner = OnnxModel(options.refiner_path, options.provider, options.threads)
             if self.refiner.info.architecture != "com_refiner":
                 raise ModelError(f"{options.refiner_path} is not a centre-refiner model")
+            notes += [n for n in self.refiner.notes if n not in notes]
+        # Lines for the user: a provider asked for that is not what runs, a stale int8 copy passed over.
+        self.notes: tuple[str, ...] = tuple(notes)
         self._previous: np.ndarray | None = None
 
     def __enter__(self) -> "HandPoseEstimator":
@@ -120,13 +108,19 @@ class HandPoseEstimator:
                 return start  # a refinement that leaves the working range is not trusted
         return center
 
-    def estimate(self, depth_mm: np.ndarray, intrinsics: Intrinsics) -> HandPoseResult:
-        """Joints of the hand in one depth image (float mm, 0 = no data)."""
+    def estimate(self, depth: np.ndarray, intrinsics: Intrinsics, depth_scale_mm: float | None = None) -> HandPoseResult:
+        """Joints of the hand in one depth image, 0 = no data: float millimetres, or a camera's raw
+        integer counts times `depth_scale_mm` (default 1 mm per count, a RealSense's default unit).
+
+        Raises ValueError for an image that does not match the intrinsics or whose values look like
+        metres (a hand would never be found in it).
+        """
         if self.model is None:
             raise RuntimeError("this HandPoseEstimator is closed")
-        if depth_mm.shape != (intrinsics.height, intrinsics.width):
-            raise ValueError(f"depth image {depth_mm.shape[::-1]} does not match the intrinsics "
+        if depth.shape != (intrinsics.height, intrinsics.width):
+            raise ValueError(f"depth image {depth.shape[::-1]} does not match the intrinsics "
                              f"{intrinsics.width}x{intrinsics.height}")
+        depth_mm = depth_in_mm(depth, depth_scale_mm)
         t0 = time.perf_counter()
         det = None
         if self.options.tracking and self._previous is not None:

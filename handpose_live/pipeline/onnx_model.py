@@ -18,7 +18,10 @@ import numpy as np
 META_KEY = "handpose_live"
 
 
-class ModelError(Exception):
+from handpose_live.errors import UserError
+
+
+class ModelError(UserError):
     """A model file that is missing, unreadable or not a handpose-live model."""
 
 
@@ -36,6 +39,7 @@ class ModelInfo:
     training_data: str
     version: str
     precision: str = "fp32"  # fp32, fp16 (export --fp16) or int8 (handpose-live quantize)
+    source_sha256: str | None = None  # int8 copies: SHA-256 of the fp32 file they were made from
 
     def to_json(self) -> str:
         """Serialised form written into the ONNX file."""
@@ -162,6 +166,17 @@ class OnnxModel:
         self.device = "cuda" if self.providers_in_use[0] in GPU_PROVIDERS else "cpu"
         self.io_binding = self.device == "cuda"
         self._binding = None
+        self.notes = self._fallback_notes(provider)
+
+    def _fallback_notes(self, provider: str) -> list[str]:
+        """One line when a GPU provider asked for by name is not what runs (ORT falls back silently)."""
+        wanted = PROVIDER_ORDER[provider][0]
+        if provider == "auto" or self.providers_in_use[0] == wanted:
+            return []
+        name = wanted.replace("ExecutionProvider", "")
+        why = ("this ONNX Runtime build has no such provider" if wanted not in usable_providers(provider)
+               else "its libraries did not load (CUDA 13 and cuDNN 9 are needed)")
+        return [f"--provider {provider}: {name} is not usable here ({why}); running on the CPU"]
 
     @property
     def providers_in_use(self) -> list[str]:

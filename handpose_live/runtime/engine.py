@@ -94,6 +94,7 @@ class LiveEngine:
         self._record_lock = threading.Lock()
         self._record_path: Path | None = None
         self._recorder: BagWriter | None = None
+        self.frames_recorded = 0  # frames written to finished or running recordings
         self._threads = [threading.Thread(target=self._run, args=(loop,), name=name, daemon=True)
                          for loop, name in ((self._capture_loop, "capture"), (self._inference_loop, "inference"))]
         self._running_threads = len(self._threads)
@@ -174,10 +175,17 @@ class LiveEngine:
         with self._record_lock:
             if self._record_path is None:
                 return
-            if self._recorder is None:
-                self._recorder = BagWriter(self._record_path, frame.intrinsics, self.source.fps or 30.0,
-                                           device_name=self.source.name)
-            self._recorder.write(frame)
+            try:
+                if self._recorder is None:
+                    self._recorder = BagWriter(self._record_path, frame.intrinsics, self.source.fps or 30.0,
+                                               device_name=self.source.name)
+                self._recorder.write(frame)
+            except (SourceError, OSError) as e:
+                # The user asked for this recording: the run ends rather than going on without it.
+                self._record_path = None
+                self._fail(f"recording to {self._recorder.path if self._recorder else 'the .bag'} failed: {e}")
+                return
+            self.frames_recorded += 1
 
     # -- threads -------------------------------------------------------------------------------
     def _fail(self, message: str, stop: bool = True) -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from handpose_live.camera import Intrinsics
+from handpose_live.errors import UserError
 from handpose_live.types import DepthFrame
 
 
-class SourceError(Exception):
+class SourceError(UserError):
     """A source could not be opened or read: the message is one sentence for the user."""
 
 

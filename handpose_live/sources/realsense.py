@@ -7,6 +7,7 @@ import numpy as np
 
 from handpose_live.camera import Intrinsics
 from handpose_live.sources.base import FrameSource, Replay, SourceError
+from handpose_live.sources.recording_check import check_realsense_recording
 from handpose_live.types import DepthFrame
 
 _TIMEOUT_MS = 5000  # a camera or file that sends nothing for this long has failed
@@ -129,6 +130,7 @@ class RecordingSource(_RealSenseBase, Replay):
         self._init_replay(path, realtime, loop)
 
     def _open_file(self) -> None:
+        check_realsense_recording(self.path)  # pyrealsense2 may crash on a file it cannot play
         rs = self._rs = import_pyrealsense2()
         config = rs.config()
         # We loop ourselves: librealsense's repeat restarts timestamps and frame numbers silently.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import Iterator
 
 from handpose_live.synthetic.generator import (
     SynthSettings,
@@ -57,3 +58,14 @@ def full_frame_rate(settings: SynthSettings, count: int = 200, seed: int = 0) ->
         rng = sample_rng(seed, k)
         make_sample(render_frame(rng, settings), rng, settings)
     return count / (time.perf_counter() - t0)
+
+
+def benchmark_lines(settings: SynthSettings, count: int, workers: int, seed: int = 0) -> Iterator[str]:
+    """The engine's throughput at `settings`' resolution, one printable line per figure as it is measured."""
+    yield f"synthetic engine at {settings.width}x{settings.height}:"
+    yield f"  ray casts (hand + forearm, no noise), 1 core: {renders_per_second(settings):8.1f} /s"
+    yield f"  full frames with crop (scene + sensor), 1 core: {full_frame_rate(settings):6.1f} /s"
+    yield f"  training samples, 1 process: {samples_per_second(settings, count, 1, seed):8.1f} /s"
+    if workers > 1:
+        many = samples_per_second(settings, count * workers, workers, seed)
+        yield f"  training samples, {workers} processes: {many:8.1f} /s"

@@ -15,7 +15,7 @@ from handpose_live.pipeline.crop import CropBox, crop_depth, joints_to_crop, mak
 from handpose_live.synthetic.geometry import hand_primitives
 from handpose_live.synthetic.hand_model import forearm_direction, forward_kinematics, reference_point, sample_shape
 from handpose_live.synthetic.poses import sample_pose, sample_view_rotation
-from handpose_live.synthetic.render import Plane, render_scene
+from handpose_live.synthetic.render import render_scene
 from handpose_live.synthetic.scene import SceneSettings, sample_scene
 from handpose_live.synthetic.sensor import SensorSettings, apply_sensor
 

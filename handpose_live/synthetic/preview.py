@@ -1,11 +1,20 @@
 """Contact sheet of synthetic frames with their ground-truth skeletons, for people to look at."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
-from handpose_live.joints import BONES, JOINT_FINGER, FINGER_COLORS_BGR, WRIST_COLOR_BGR, bone_color_bgr
-from handpose_live.synthetic.generator import SynthFrame, TrainingSample
+from handpose_live.joints import BONES, FINGER_COLORS_BGR, JOINT_FINGER, WRIST_COLOR_BGR, bone_color_bgr
+from handpose_live.synthetic.generator import (
+    SynthFrame,
+    SynthSettings,
+    TrainingSample,
+    make_sample,
+    render_frame,
+    sample_rng,
+)
 
 
 def colorize_depth(depth_mm: np.ndarray, near_mm: float, far_mm: float) -> np.ndarray:
@@ -53,3 +62,21 @@ def contact_sheet(tiles: list[np.ndarray], columns: int = 4) -> np.ndarray:
         r, c = divmod(k, columns)
         sheet[r * (h + 2) : r * (h + 2) + h, c * (w + 2) : c * (w + 2) + w] = t
     return sheet
+
+
+MAX_PREVIEW_FRAMES = 256
+
+
+def write_preview(path: Path, count: int, seed: int, settings: SynthSettings) -> None:
+    """Render frames 0…count-1 of `seed` into a contact-sheet PNG with their skeletons (raises
+    ValueError for more than MAX_PREVIEW_FRAMES frames, OSError when the file cannot be written)."""
+    if count > MAX_PREVIEW_FRAMES:
+        raise ValueError(f"a preview shows at most {MAX_PREVIEW_FRAMES} frames, asked for {count}")
+    tiles = []
+    for k in range(count):
+        rng = sample_rng(seed, k)
+        frame = render_frame(rng, settings)
+        tiles.append(frame_tile(frame, make_sample(frame, rng, settings)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), contact_sheet(tiles)):
+        raise OSError(f"could not write {path}")

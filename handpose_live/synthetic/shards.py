@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from handpose_live.errors import UserError
 from handpose_live.synthetic.generator import SynthSettings, generate_samples
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 
 
-class ShardError(Exception):
+class ShardError(UserError):
     """The output folder holds data that does not match this request."""
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from handpose_live.errors import UserError
 from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
 from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig
 
@@ -42,16 +43,29 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     return torch.load(path, map_location=map_location, weights_only=False)
 
 
+class CheckpointError(UserError):
+    """A file that is missing or is not a checkpoint written by a handpose-live training loop."""
+
+
 def load_trained(checkpoint: Path) -> tuple[JGRP2O | ComRefiner, dict]:
-    """The network of a training checkpoint (eval mode, CPU) and the checkpoint's settings."""
-    ckpt = load_checkpoint(checkpoint)
-    arch = ckpt.get("architecture", "jgr_p2o")  # early checkpoints were all JGR-P2O
-    if arch == "jgr_p2o":
-        model: JGRP2O | ComRefiner = JGRP2O(JGRP2OConfig(**ckpt["config"]))
-    elif arch == "com_refiner":
-        cfg = dict(ckpt["config"], channels=tuple(ckpt["config"]["channels"]))
-        model = ComRefiner(ComRefinerConfig(**cfg))
-    else:
-        raise KeyError(f"unknown architecture {arch!r}")
-    model.load_state_dict(ckpt["model"])
+    """The network of a training checkpoint (eval mode, CPU) and the checkpoint's settings; raises
+    CheckpointError for a missing, foreign, truncated or damaged file."""
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise CheckpointError(f"checkpoint {checkpoint} does not exist")
+    try:
+        ckpt = load_checkpoint(checkpoint)
+        arch = ckpt.get("architecture", "jgr_p2o")  # early checkpoints were all JGR-P2O
+        if arch == "jgr_p2o":
+            model: JGRP2O | ComRefiner = JGRP2O(JGRP2OConfig(**ckpt["config"]))
+        elif arch == "com_refiner":
+            cfg = dict(ckpt["config"], channels=tuple(ckpt["config"]["channels"]))
+            model = ComRefiner(ComRefinerConfig(**cfg))
+        else:
+            raise KeyError(f"unknown architecture {arch!r}")
+        model.load_state_dict(ckpt["model"])
+    # torch.load and the pickles inside raise almost any type for a file that is not ours.
+    except Exception as e:  # noqa: BLE001
+        raise CheckpointError(f"{checkpoint} is not a readable handpose-live checkpoint "
+                              f"({type(e).__name__})") from None
     return model.float().eval(), ckpt.get("settings", {})

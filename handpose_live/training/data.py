@@ -7,11 +7,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from handpose_live.evaluation import RESERVED_SEEDS
+from handpose_live.evaluation.testset import RESERVED_SEEDS
 from handpose_live.synthetic.generator import SynthFrame, SynthSettings, make_sample, render_frame, sample_rng
 from handpose_live.synthetic.shards import load_shards
 from handpose_live.training.augment import AugmentSettings, augment
-
 
 
 def reader_partition() -> tuple[int, int]:
@@ -87,7 +86,7 @@ class ArraySamples(Dataset):
     def from_spec(cls, spec: str, seed: int = 0, augmentation: AugmentSettings | None = AugmentSettings()):
         """Training arrays from a `--data` value: a shard folder, or msra:ROOT, icvl:DEPTH_DIR:LABELS,
         nyu:SPLIT_DIR:LABELS (real datasets in their own formats, cropped around their labels)."""
-        from handpose_live.datasets import crop_frames, frames_from_spec, is_dataset_spec
+        from handpose_live.training.datasets import crop_frames, frames_from_spec, is_dataset_spec
 
         if not is_dataset_spec(spec):
             return cls.from_shards(Path(spec), seed, augmentation)

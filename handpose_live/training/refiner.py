@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from handpose_live.evaluation import RESERVED_SEEDS, VALIDATION_SEED
+from handpose_live.evaluation.testset import RESERVED_SEEDS, VALIDATION_SEED
 from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
 from handpose_live.synthetic.generator import SynthFrame, SynthSettings
 from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample, refiner_start

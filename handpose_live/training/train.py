@@ -17,8 +17,8 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from handpose_live.evaluation import RESERVED_SEEDS, VALIDATION_SEED, EvalSet
-from handpose_live.metrics import score
+from handpose_live.evaluation.metrics import score
+from handpose_live.evaluation.testset import RESERVED_SEEDS, VALIDATION_SEED, EvalSet
 from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig, count_parameters, jgr_p2o_loss
 from handpose_live.synthetic.generator import SynthSettings
 from handpose_live.training.augment import AugmentSettings

@@ -1,20 +1,15 @@
-"""The live application: source → estimator → window or JSON lines, with recording and output files.
-
-`run_live` is what `handpose-live` (with no subcommand) calls; the window lives in `ui/`
-and is imported only when shown, so headless runs need no Qt.
-"""
+"""A live session: the options the app is given, opening its source and estimator, and the
+closing summary. Shared by the headless run (runtime/headless.py) and the window (ui/app.py)."""
 from __future__ import annotations
 
-import json
-import os
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
+from handpose_live.errors import UserError
+from handpose_live.files import folder_problem
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import ModelError
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
@@ -25,7 +20,7 @@ from handpose_live.sources.base import FrameSource, SourceError
 from handpose_live.sources.factory import make_source
 
 
-class AppError(Exception):
+class AppError(UserError):
     """The app cannot start or went wrong: one sentence for the user."""
 
 
@@ -73,15 +68,15 @@ def check_options(options: LiveOptions) -> None:
     if options.output is not None:
         if options.output.suffix not in OUTPUT_SUFFIXES:
             raise AppError(f"--output must end in .jsonl or .csv, got {options.output}")
-        if not options.output.parent.is_dir():
-            raise AppError(f"the folder of --output {options.output} does not exist")
+        if problem := folder_problem(options.output.parent):
+            raise AppError(f"--output {options.output}: {problem}")
     if options.screenshot is not None:
         if options.headless:
             raise AppError("--screenshot needs the window; leave out --headless")
         if options.screenshot.suffix.lower() != ".png":
             raise AppError(f"--screenshot must name a .png file, got {options.screenshot}")
-        if not options.screenshot.parent.is_dir():
-            raise AppError(f"the folder of --screenshot {options.screenshot} does not exist")
+        if problem := folder_problem(options.screenshot.parent):
+            raise AppError(f"--screenshot {options.screenshot}: {problem}")
     if options.record is not None:
         try:
             check_recording_path(options.record)
@@ -116,6 +111,22 @@ def make_engine(options: LiveOptions, source: FrameSource, estimator: HandPoseEs
     return engine
 
 
+def announce(source: FrameSource, estimator: HandPoseEstimator, stderr: IO[str]) -> None:
+    """The run's first lines: what runs on what, and any note (a provider fallback, a stale int8 copy)."""
+    print(f"handpose-live: {source.name} → {estimator.model.path.name} on {estimator.provider}", file=stderr)
+    for note in estimator.notes:
+        print(f"handpose-live: note: {note}", file=stderr)
+
+
+def recorded_note(engine: LiveEngine, options: LiveOptions) -> str | None:
+    """The closing line about --record: the frames really written, never those only captured."""
+    if options.record is None:
+        return None
+    if engine.frames_recorded == 0:
+        return f"nothing was recorded to {options.record}"
+    return f"recorded {engine.frames_recorded} frames to {options.record}"
+
+
 class LatencyLog:
     """Capture→display latencies of a run (ms)."""
 
@@ -137,7 +148,7 @@ def summarize(engine: LiveEngine, seconds: float, latencies: LatencyLog) -> RunS
                       latencies.median(), engine.estimator.provider, engine.error)
 
 
-def _close(source: FrameSource, estimator: HandPoseEstimator, writer: RecordWriter | None) -> None:
+def close_parts(source: FrameSource, estimator: HandPoseEstimator, writer: RecordWriter | None) -> None:
     """Release what a run opened (the engine has already finished any recording)."""
     source.close()
     if writer is not None:
@@ -145,7 +156,7 @@ def _close(source: FrameSource, estimator: HandPoseEstimator, writer: RecordWrit
     estimator.close()
 
 
-def _report(engine: LiveEngine, seconds: float, latencies: LatencyLog, stderr: IO[str], note: str | None = None,
+def report(engine: LiveEngine, seconds: float, latencies: LatencyLog, stderr: IO[str], note: str | None = None,
             error: str | None = None) -> int:
     """Print the run's summary line (and `note`), then its first error; the exit status (0 or 1)."""
     summary = summarize(engine, seconds, latencies)
@@ -157,77 +168,3 @@ def _report(engine: LiveEngine, seconds: float, latencies: LatencyLog, stderr: I
         print(f"handpose-live: error: {error}", file=stderr)
         return 1
     return 0
-
-
-def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
-    """Process the source without a window: one JSON line per frame on stdout; 0, or 1 on a failure."""
-    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    check_options(options)
-    source, estimator = open_parts(options)
-    writer = RecordWriter(options.output) if options.output is not None else None
-    latencies = LatencyLog()
-
-    def on_output(out: FrameOutput) -> None:
-        t = time.perf_counter()
-        record = out.record(t)
-        stdout.write(json.dumps(record) + "\n")
-        stdout.flush()
-        if writer is not None:
-            writer.write(record)
-        latencies.add(out, t)
-
-    engine = make_engine(options, source, estimator, on_output)
-    print(f"handpose-live: {source.name} → {estimator.model.path.name} on {estimator.provider}", file=stderr)
-    t0 = time.perf_counter()
-    engine.start()
-    try:
-        while not engine.join(timeout=0.2):
-            pass
-    except KeyboardInterrupt:
-        print("handpose-live: interrupted; finishing the files", file=stderr)
-        engine.stop()
-        engine.join()
-    finally:
-        _close(source, estimator, writer)
-    recorded = f"recorded {engine.frames_captured} frames to {options.record}" if options.record else None
-    return _report(engine, time.perf_counter() - t0, latencies, stderr, note=recorded)
-
-
-def run_window_app(options: LiveOptions) -> int:
-    """Show the live window until the user quits (or the run ends with --screenshot/--max-frames)."""
-    check_options(options)
-    try:
-        from handpose_live.ui.window import LiveWindow, qt_application
-    except ImportError as e:
-        raise AppError(f"the window needs PyQt5, pyqtgraph and PyOpenGL ({e}); or run with --headless") from None
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise AppError("no display to open the window on; run inside a desktop session, or use --headless")
-    qt = qt_application()
-    source, estimator = open_parts(options)
-    writer = RecordWriter(options.output) if options.output is not None else None
-    window = LiveWindow(source.name, estimator.provider)
-    latencies = LatencyLog()
-
-    def on_output(out: FrameOutput) -> None:
-        if writer is not None:
-            writer.write(out.record(time.perf_counter()))
-        window.submit(out)
-
-    engine = make_engine(options, source, estimator, on_output)
-    window.attach(engine, latencies, quit_at_end=options.screenshot is not None or options.max_frames is not None,
-                  screenshot=options.screenshot)
-    window.show()
-    t0 = time.perf_counter()
-    engine.start()
-    try:
-        qt.exec_()
-    finally:
-        engine.stop()
-        engine.join(timeout=5.0)
-        _close(source, estimator, writer)
-    return _report(engine, time.perf_counter() - t0, latencies, sys.stderr, error=window.screenshot_error)
-
-
-def run_live(options: LiveOptions) -> int:
-    """Run the app as the options say: the window, or headless."""
-    return run_headless(options) if options.headless else run_window_app(options)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from tqdm import tqdm
 
-from handpose_live.evaluation import TEST_SEED
-from handpose_live.metrics import PoseScores, score
+from handpose_live.evaluation.metrics import PoseScores, score
+from handpose_live.evaluation.testset import TEST_SEED
 from handpose_live.pipeline.crop import joints_to_crop, make_crop_box
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
@@ -65,3 +65,22 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
     return PipelineFigures(count, len(preds), np.array(det_err), np.array(fin_err), float(np.mean(holds)),
                            score(np.array(preds), np.array(truths)),
                            {n: float(np.median(v)) for n, v in stages.items()}, refined)
+
+
+def pipeline_report(f: PipelineFigures, objects_beside: bool = False) -> list[str]:
+    """What `eval --pipeline` prints: hands found, centre errors, crop containment, joints, stage times."""
+    where = "behind or beside (some nearer than)" if objects_beside else "behind"
+    lines = [f"Synthetic 640x480 full frames, body, background and other objects {where} the hand (seed of the "
+             f"test set): hand found in {f.found} of {f.frames}",
+             f"  centre to middle MCP, detector:        median {np.median(f.detector_centre_error_mm):6.1f} mm, "
+             f"mean {f.detector_centre_error_mm.mean():6.1f} mm"]
+    if f.refined:
+        lines.append(f"  centre to middle MCP, after refining:  median {np.median(f.final_centre_error_mm):6.1f} mm, "
+                     f"mean {f.final_centre_error_mm.mean():6.1f} mm")
+    else:
+        lines.append("  no centre refiner (models/com_refiner.onnx absent or --no-refiner)")
+    lines += [f"  crops holding every joint: {f.crop_holds_hand:.1%}",
+              f"  joints, whole pipeline: mean {f.joints.mean_mm:.2f} mm, frames within 20 / 40 mm "
+              f"{f.joints.success_at(20):.1%} / {f.joints.success_at(40):.1%}",
+              "  median ms per stage: " + " · ".join(f"{n} {ms:.1f}" for n, ms in f.stage_ms.items())]
+    return lines

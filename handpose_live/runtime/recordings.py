@@ -1,5 +1,5 @@
 """Synthetic test and demo recordings: the synthetic camera written to a RealSense `.bag` or an
-Azure Kinect `.mkv`, with the true joints of every frame in `OUT.gt.jsonl`."""
+Azure Kinect `.mkv`, with the true joints of every frame in `OUT.gt.jsonl` (demo.bag → demo.bag.gt.jsonl)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +16,10 @@ KINECT_SIZE = (640, 576)  # an Azure Kinect's NFOV unbinned depth
 
 
 def truth_path(recording: Path) -> Path:
-    """Where a recording's ground truth goes: OUT.gt.jsonl beside OUT.bag / OUT.mkv."""
-    return Path(recording).with_suffix(".gt.jsonl")
+    """Where a recording's ground truth goes: demo.bag → demo.bag.gt.jsonl (a .bag and a .mkv of one name
+    each keep their own)."""
+    recording = Path(recording)
+    return recording.with_name(recording.name + ".gt.jsonl")
 
 
 def write_synthetic_recording(out: Path, frames: int, fps: float = 30.0, seed: int = 0,

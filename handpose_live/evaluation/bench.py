@@ -6,18 +6,19 @@ Warm-up first, then N timed frames or runs; median and 95th percentile in ms
 """
 from __future__ import annotations
 
-import json
 import os
+import platform
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
-from tqdm import tqdm
 
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import OnnxModel
+from handpose_live.pipeline.shipped import load_pose_model
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
 from handpose_live.sources.base import SourceError
 from handpose_live.sources.factory import make_source
@@ -106,7 +107,7 @@ def _timing_dict(t: Timing) -> dict:
     return {"median": t.median_ms, "p95": t.p95_ms}
 
 
-def _replay(recording: Path, estimator: HandPoseEstimator, on_output: Callable[[FrameOutput], None],
+def replay_through_engine(recording: Path, estimator: HandPoseEstimator, on_output: Callable[[FrameOutput], None],
             frames: int) -> tuple[str, str | None]:
     """`frames` frames of `recording` (looped, as fast as possible) through the live engine, which
     closes the estimator; returns the source's name and the engine's error, if any."""
@@ -136,7 +137,7 @@ def bench_pipeline(recording: Path, options: EstimatorOptions, frames: int, warm
         outputs.append((out.t_infer_end, out.result.timings_ms, (out.t_infer_end - out.t_capture) * 1000.0,
                         out.result.hand_found))
 
-    source_name, error = _replay(recording, estimator, on_output, warmup + frames)
+    source_name, error = replay_through_engine(recording, estimator, on_output, warmup + frames)
     if error:
         raise SourceError(error)
     timed = outputs[warmup:]
@@ -151,58 +152,89 @@ def bench_pipeline(recording: Path, options: EstimatorOptions, frames: int, warm
                          Timing.of([t[2] for t in timed]), sum(t[3] for t in timed))
 
 
-def resident_mb() -> float:
-    """This process's resident memory now (Linux /proc), in MB."""
-    with open("/proc/self/statm") as f:
-        pages = int(f.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+def replay_recording(bag: Path | None, frames: int, folder: Path, say: Callable[[str], None] = print) -> Path:
+    """What bench and soak replay: `bag`, or a fresh synthetic recording of `frames` frames in `folder`."""
+    from handpose_live.runtime.recordings import write_synthetic_recording
+
+    if bag is not None:
+        return bag
+    path = folder / "synthetic.bag"
+    say(f"Recording {frames} synthetic 640x480 frames to replay (record-synthetic, seed 0)...")
+    write_synthetic_recording(path, frames)
+    return path
+
+
+def pipeline_lines(p: PipelineBench) -> Iterator[str]:
+    """The printed per-stage table of a pipeline benchmark."""
+    yield (f"\npipeline · {p.provider} · {p.model} · {p.source} · {p.frames} frames after warm-up · "
+           f"{p.fps:.1f} frames/s (hand found in {p.hands_found})")
+    yield f"  {'stage':10s} {'median ms':>10s} {'p95 ms':>8s}"
+    for name, t in p.stages.items():
+        yield f"  {name:10s} {t.median_ms:10.2f} {t.p95_ms:8.2f}"
+    yield f"  {'latency':10s} {p.latency.median_ms:10.2f} {p.latency.p95_ms:8.2f}   (capture → result)"
+
+
+def model_lines(name: str, timings: dict[int, Timing]) -> Iterator[str]:
+    """The printed table of the model alone, per batch size."""
+    yield f"\nmodel · {name}"
+    yield f"  {'batch':>5s} {'median ms':>10s} {'p95 ms':>8s} {'ms/frame':>9s} {'frames/s':>9s}"
+    for b, t in timings.items():
+        yield f"  {b:5d} {t.median_ms:10.2f} {t.p95_ms:8.2f} {t.per_frame(b):9.2f} {1000.0 / t.per_frame(b):9.1f}"
+
+
+def _model_dict(timings: dict[int, Timing]) -> dict:
+    out = {}
+    for b, t in timings.items():
+        out[f"batch{b}_ms"] = t.median_ms
+        out[f"batch{b}_p95_ms"] = t.p95_ms
+    return out
 
 
 @dataclass(frozen=True)
-class SoakResult:
-    """A long headless replay: memory over time and whether every frame reached the output file."""
+class BenchSettings:
+    """What `handpose-live bench` is asked to time."""
 
-    frames: int
-    seconds: float
-    rss_mb: list[tuple[int, float]]  # (frames processed, resident MB)
-    warmup_frames: int
-    lines_written: int
-    frames_in_order: bool
-    error: str | None
-
-    @property
-    def growth(self) -> float:
-        """Resident memory growth from the end of warm-up to the end, as a fraction."""
-        warm = next(mb for n, mb in self.rss_mb if n >= self.warmup_frames)
-        return self.rss_mb[-1][1] / warm - 1.0
+    model: Path | None = None  # None: the shipped pose network (int8 on the CPU)
+    bag: Path | None = None  # None: a synthetic 640x480 recording made for the run
+    frames: int = 300
+    warmup: int = 30
+    model_only: bool = False
+    checkpoint: Path | None = None  # the same weights as a .pt, for torch eager
+    providers: tuple[str, ...] = ("auto",)
+    threads: int | None = None
+    torch_device: str = "cpu"
+    runs: int = 50
 
 
-def soak(recording: Path, options: EstimatorOptions, frames: int, output: Path, warmup: int = 1000,
-         sample_every: int = 500, progress: bool = True) -> SoakResult:
-    """Replay `recording` in a loop, as fast as possible, through the live engine until `frames`
-    frames are processed, each written to `output` (.jsonl); resident memory is sampled every
-    `sample_every` frames. Raises SourceError when the recording cannot be played."""
-    from handpose_live.runtime.output import RecordWriter
-
-    estimator = HandPoseEstimator(options)
-    samples: list[tuple[int, float]] = [(0, resident_mb())]
-    count = 0
-    with RecordWriter(output) as writer, tqdm(total=frames, unit="frame", desc="soak", disable=not progress) as bar:
-        def on_output(out: FrameOutput) -> None:
-            nonlocal count
-            writer.write(out.record(time.perf_counter()))
-            count += 1
-            if count % sample_every == 0 or count == frames:
-                samples.append((count, resident_mb()))
-                bar.set_postfix(rss_mb=f"{samples[-1][1]:.0f}")
-            bar.update()
-
-        t0 = time.perf_counter()
-        _, error = _replay(recording, estimator, on_output, frames)
-        seconds = time.perf_counter() - t0
-    numbers = []
-    with open(output) as f:
-        for line in f:
-            numbers.append(json.loads(line)["frame"])
-    in_order = numbers == list(range(numbers[0], numbers[0] + len(numbers))) if numbers else False
-    return SoakResult(count, seconds, samples, min(warmup, frames), len(numbers), in_order, error)
+def run_bench(settings: BenchSettings, say: Callable[[str], None] = print) -> dict:
+    """The whole pipeline on a replay, then the model alone, per provider, and torch eager for the same
+    weights: printed through `say` as measured, returned as JSON-ready figures. Raises UserError."""
+    results: dict = {"machine": {"cpu": platform.processor() or platform.machine(),
+                                 "cores": len(os.sched_getaffinity(0))}, "providers": {}}
+    with tempfile.TemporaryDirectory(prefix="handpose-bench-") as tmp:
+        recording = None if settings.model_only else replay_recording(settings.bag, settings.frames, Path(tmp), say)
+        for provider in settings.providers:
+            entry: dict = {}
+            if recording is not None:
+                options = EstimatorOptions(model_path=settings.model, provider=provider, threads=settings.threads)
+                p = bench_pipeline(recording, options, settings.frames, settings.warmup)
+                for line in pipeline_lines(p):
+                    say(line)
+                entry["pipeline"] = p.to_dict()
+            model, notes = load_pose_model(settings.model, provider, settings.threads)
+            for note in notes:
+                say(f"note: {note}")
+            timings = bench_onnx(model, (1, 32), settings.runs)
+            name = model.providers_in_use[0].replace("ExecutionProvider", "")
+            for line in model_lines(f"onnxruntime {name} · {model.path.name} ({model.info.precision})", timings):
+                say(line)
+            entry["model"] = {"file": model.path.name, "precision": model.info.precision, **_model_dict(timings)}
+            results["providers"][name] = entry
+    first = next(iter(results["providers"].values()))
+    results.update({k: first[k] for k in ("pipeline", "model") if k in first})
+    if settings.checkpoint is not None:
+        timings = bench_torch(settings.checkpoint, (1, 32), settings.runs, settings.torch_device)
+        for line in model_lines(f"torch eager {settings.torch_device}", timings):
+            say(line)
+        results["torch"] = _model_dict(timings)
+    return results

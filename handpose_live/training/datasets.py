@@ -20,12 +20,13 @@ import cv2
 import numpy as np
 
 from handpose_live.camera import Intrinsics
-from handpose_live.evaluation import TOOLKIT_CAMERAS
+from handpose_live.errors import UserError
+from handpose_live.evaluation.toolkit import TOOLKIT_CAMERAS
 from handpose_live.joints import ICVL, MSRA, NYU, NYU_TEST_JOINT_IDS, DatasetJointMap
 from handpose_live.pipeline.crop import crop_depth, joints_to_crop, make_crop_box
 
 
-class DatasetError(Exception):
+class DatasetError(UserError):
     """A dataset file that is missing or not in the expected format."""
 
 
@@ -217,3 +218,10 @@ def frames_from_spec(spec: str) -> Iterator[LabelledFrame]:
         return iter_msra(Path(parts[0]))
     reader = iter_icvl if kind == "icvl" else iter_nyu
     return reader(Path(parts[0]), Path(parts[1]))
+
+
+def check_training_data(spec: str) -> None:
+    """Raise DatasetError unless `spec` is 'synthetic', a folder of `synth --out` shards or a dataset."""
+    if spec != "synthetic" and not is_dataset_spec(spec) and not Path(spec).is_dir():
+        raise DatasetError(f"--data must be 'synthetic', a folder written by 'synth --out', "
+                           f"{', '.join(DATASET_SPECS.values())}; got {spec}")

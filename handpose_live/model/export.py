@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +12,17 @@ import onnx
 import torch
 
 from handpose_live import __version__
-from handpose_live.evaluation import TEST_SEED
+from handpose_live.evaluation.testset import TEST_SEED
 from handpose_live.joints import Joint
 from handpose_live.model.com_refiner import ComRefiner
 from handpose_live.model.jgr_p2o import JGRP2O
 from handpose_live.pipeline.onnx_model import META_KEY, ModelInfo, OnnxModel
+from handpose_live.pipeline.shipped import DEFAULT_MODEL, DEFAULT_MODEL_INT8, check_model_output
 from handpose_live.synthetic.generator import SynthSettings, generate_samples
 from handpose_live.training.common import load_trained
 
 PARITY_TOLERANCE = 1e-4
+FP16_TOLERANCE = 5e-2
 
 
 class _FinalStage(torch.nn.Module):
@@ -99,3 +101,41 @@ def parity_error(module: torch.nn.Module, onnx_path: Path, size: int, count: int
         ref = module.float().eval()(torch.from_numpy(x)).numpy()
     got = OnnxModel(onnx_path, provider="cpu").predict(x)
     return float(np.abs(got - ref).max())
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What `export_model` wrote and how closely ONNX Runtime reproduces torch."""
+
+    path: Path
+    info: ModelInfo
+    parity_error: float  # max |ORT - torch| over synthetic crops and random inputs
+    tolerance: float
+    int8_path: Path | None  # the int8 copy remade beside a replaced shipped model
+
+    @property
+    def parity_ok(self) -> bool:
+        """Whether the parity error is within tolerance."""
+        return self.parity_error < self.tolerance
+
+
+def default_output(checkpoint: Path) -> Path:
+    """Where an export goes when no --out is given: beside its checkpoint (runs/x/best.pt → best.onnx)."""
+    return Path(checkpoint).with_suffix(".onnx")
+
+
+def export_model(checkpoint: Path, out: Path | None = None, opset: int = 17, fp16: bool = False,
+                 force: bool = False) -> ExportReport:
+    """Export `checkpoint` to `out` (default beside it) and check it against torch; an existing file,
+    a shipped model above all, is replaced only with `force`, and replacing the shipped fp32 pose
+    network remakes its int8 copy, which the CPU runs. Raises UserError subclasses for bad input."""
+    out = Path(out) if out is not None else default_output(checkpoint)
+    check_model_output(out, force)
+    info, err = export_onnx(Path(checkpoint), out, opset, fp16)
+    int8 = None
+    if out.resolve() == DEFAULT_MODEL.resolve() and info.architecture == "jgr_p2o" and not fp16:
+        from handpose_live.model.quantize import quantize_int8
+
+        quantize_int8(out, DEFAULT_MODEL_INT8)
+        int8 = DEFAULT_MODEL_INT8
+    return ExportReport(out, info, err, FP16_TOLERANCE if fp16 else PARITY_TOLERANCE, int8)

@@ -1,0 +1,81 @@
+"""The live app's options (`handpose-live` with no command) and `record-synthetic`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from handpose_live.cli.common import PROVIDERS, add_command, nonnegative_int, positive_float, positive_int
+from handpose_live.sources.factory import CAMERAS
+
+KEYS = "space pause · r record · s screenshot · v reset 3D view · f smoothing · q/Esc quit"
+
+
+def add_live_arguments(parser: argparse.ArgumentParser) -> None:
+    """The top-level options, which run the live app."""
+    live = parser.add_argument_group("live app (when no COMMAND is given)")
+    live.add_argument("--camera", choices=CAMERAS,
+                      help="live source (default: synthetic, an animated hand with known joints; kinect needs "
+                      "`make kinect`)")
+    live.add_argument("--bag", type=Path, help="replay a recording instead of a camera: RealSense .bag or .db3, "
+                      "or Azure Kinect .mkv")
+    live.add_argument("--model", type=Path, default=None,
+                      help="pose network .onnx (default: models/jgr_p2o_int8.onnx on the CPU, jgr_p2o.onnx on a GPU)")
+    live.add_argument("--provider", choices=PROVIDERS, default="auto",
+                      help="ONNX Runtime provider (default auto: TensorRT, CUDA, then CPU)")
+    live.add_argument("--threads", type=positive_int, default=None,
+                      help="ONNX Runtime intra-op threads (default: the cores less one, at most 4)")
+    live.add_argument("--headless", action="store_true",
+                      help="no window: one JSON line per frame on stdout (frame, timestamp_ms, hand_found, "
+                      "joints_mm, latency_ms)")
+    live.add_argument("--output", type=Path, help="also write the per-frame results to a .jsonl or .csv file")
+    live.add_argument("--no-realtime", action="store_true",
+                      help="read recordings (and the synthetic camera) as fast as possible, every frame processed")
+    live.add_argument("--loop", action="store_true", help="replay --bag in a loop")
+    live.add_argument("--max-frames", type=positive_int, help="stop after this many processed frames")
+    live.add_argument("--screenshot", type=Path, help="save the window as a PNG when the run ends")
+    live.add_argument("--record", type=Path, help="record the depth stream to this .bag while running")
+    live.add_argument("--no-smoothing", action="store_true", help="show raw joints (no One Euro filter)")
+
+
+def run_live(args: argparse.Namespace) -> int:
+    """The live app: a camera, recording or the synthetic camera → the window or JSON lines."""
+    from handpose_live.runtime.session import LiveOptions
+    from handpose_live.ui.app import run_live as run
+
+    return run(LiveOptions(
+        camera=args.camera, recording=args.bag, model=args.model, provider=args.provider, headless=args.headless,
+        output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
+        screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, threads=args.threads))
+
+
+def add_record_parser(sub: argparse._SubParsersAction) -> None:
+    """Register `record-synthetic`."""
+    p = add_command(
+        sub, "record-synthetic", help="record the synthetic camera to a .bag or .mkv, with ground-truth joints beside it",
+        description="Render the synthetic camera's animated hand (a person raising a hand through gestures) "
+        "and write it as a RealSense-compatible ROS1 .bag (LZ4-compressed, as RealSense Viewer writes), or as an "
+        "Azure Kinect .mkv (640x576 NFOV depth, 5/15/30 fps; needs `make kinect`), that --bag replays, plus "
+        "OUT.gt.jsonl (e.g. demo.bag.gt.jsonl) with the true joints of every frame (the same keys as --output).",
+        epilog="example:\n  handpose-live record-synthetic demo.bag --frames 300\n"
+        "  handpose-live --bag demo.bag --headless --no-realtime --output demo.jsonl",
+        run=run_record_synthetic,
+    )
+    p.add_argument("out", type=Path, metavar="OUT.bag|OUT.mkv", help="the recording to write")
+    p.add_argument("--frames", type=positive_int, required=True, help="frames to record")
+    p.add_argument("--fps", type=positive_float, default=30.0, help="frame rate (default 30)")
+    p.add_argument("--width", type=positive_int, help="image width (default 640)")
+    p.add_argument("--height", type=positive_int, help="image height (default 480; a .mkv is always 640x576)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="hand shape and sensor noise (default 0)")
+
+
+def run_record_synthetic(args: argparse.Namespace) -> int:
+    """Record the synthetic camera with its ground truth beside it."""
+    from handpose_live.runtime.recordings import truth_path, write_synthetic_recording
+
+    default_height = 576 if args.out.suffix == ".mkv" else 480
+    size = None if args.width is None and args.height is None else (args.width or 640, args.height or default_height)
+    settings = write_synthetic_recording(args.out, args.frames, args.fps, args.seed, size)
+    mb = args.out.stat().st_size / 1e6
+    print(f"Wrote {args.frames} frames ({settings.width}x{settings.height} at {args.fps:g} fps, {mb:.1f} MB) to "
+          f"{args.out} and their ground-truth joints to {truth_path(args.out)}")
+    return 0

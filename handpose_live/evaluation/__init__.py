@@ -1,0 +1,2 @@
+"""Evaluation: metrics, the fixed synthetic test set, the toolkit's file format, the whole-pipeline
+evaluation, and speed and soak benchmarks."""

@@ -1,0 +1,78 @@
+"""The live app without a window: one JSON line per processed frame on stdout."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import IO
+
+from handpose_live.runtime.engine import FrameOutput
+from handpose_live.runtime.output import RecordWriter
+from handpose_live.runtime.session import (
+    LatencyLog,
+    LiveOptions,
+    announce,
+    check_options,
+    close_parts,
+    make_engine,
+    open_parts,
+    recorded_note,
+    report,
+)
+
+
+def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
+    """Process the source without a window: one JSON line per frame on stdout; 0, or 1 on a failure."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    check_options(options)
+    source, estimator = open_parts(options)
+    writer = RecordWriter(options.output) if options.output is not None else None
+    latencies = LatencyLog()
+    pipe_closed = False
+
+    def on_output(out: FrameOutput) -> None:
+        nonlocal pipe_closed
+        t = time.perf_counter()
+        record = out.record(t)
+        if writer is not None:
+            writer.write(record)
+        latencies.add(out, t)
+        if pipe_closed:
+            return
+        try:
+            stdout.write(json.dumps(record) + "\n")
+            stdout.flush()
+        except BrokenPipeError:
+            # The reader has gone (`| head -1`): the run ends quietly, as Unix tools do.
+            pipe_closed = True
+            engine.stop()
+
+    engine = make_engine(options, source, estimator, on_output)
+    announce(source, estimator, stderr)
+    t0 = time.perf_counter()
+    engine.start()
+    try:
+        while not engine.join(timeout=0.2):
+            pass
+    except KeyboardInterrupt:
+        print("handpose-live: interrupted; finishing the files", file=stderr)
+        engine.stop()
+        engine.join()
+    finally:
+        close_parts(source, estimator, writer)
+    if pipe_closed:
+        _detach(stdout)
+        return 0
+    return report(engine, time.perf_counter() - t0, latencies, stderr, note=recorded_note(engine, options))
+
+
+def _detach(stdout: IO[str]) -> None:
+    """Point a closed pipe's descriptor at /dev/null, so that the flush at exit raises nothing."""
+    try:
+        fd = stdout.fileno()
+    except (OSError, ValueError):
+        return  # not a real file (a test's StringIO)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

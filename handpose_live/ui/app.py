@@ -1,0 +1,62 @@
+"""The live app in its window: source → estimator → the Qt window; `run_live` picks window or headless."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from handpose_live.runtime.engine import FrameOutput
+from handpose_live.runtime.headless import run_headless
+from handpose_live.runtime.output import RecordWriter
+from handpose_live.runtime.session import (
+    AppError,
+    LatencyLog,
+    LiveOptions,
+    announce,
+    check_options,
+    close_parts,
+    make_engine,
+    open_parts,
+    report,
+)
+
+
+def run_window_app(options: LiveOptions) -> int:
+    """Show the live window until the user quits (or the run ends with --screenshot/--max-frames)."""
+    check_options(options)
+    try:
+        from handpose_live.ui.window import LiveWindow, qt_application
+    except ImportError as e:
+        raise AppError(f"the window needs PyQt5, pyqtgraph and PyOpenGL ({e}); or run with --headless") from None
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise AppError("no display to open the window on; run inside a desktop session, or use --headless")
+    qt = qt_application()
+    source, estimator = open_parts(options)
+    announce(source, estimator, sys.stderr)
+    writer = RecordWriter(options.output) if options.output is not None else None
+    window = LiveWindow(source.name, estimator.provider)
+    latencies = LatencyLog()
+
+    def on_output(out: FrameOutput) -> None:
+        if writer is not None:
+            writer.write(out.record(time.perf_counter()))
+        window.submit(out)
+
+    engine = make_engine(options, source, estimator, on_output)
+    window.attach(engine, latencies, quit_at_end=options.screenshot is not None or options.max_frames is not None,
+                  screenshot=options.screenshot)
+    window.show()
+    t0 = time.perf_counter()
+    engine.start()
+    try:
+        qt.exec_()
+    finally:
+        engine.stop()
+        engine.join(timeout=5.0)
+        close_parts(source, estimator, writer)
+    return report(engine, time.perf_counter() - t0, latencies, sys.stderr, error=window.screenshot_error)
+
+
+def run_live(options: LiveOptions) -> int:
+    """Run the app as the options say: the window, or headless."""
+    return run_headless(options) if options.headless else run_window_app(options)
