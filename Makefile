@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test soak install kinect system-deps clean
+.PHONY: demo test soak docs install kinect system-deps clean
 
 demo: install
 	@# The window needs a display; without one the same pipeline runs headless for 10 s.
@@ -23,6 +23,14 @@ test: install kinect
 soak: install
 	rm -f soak.jsonl
 	$(BIN)/handpose-live soak --frames 20000 --output soak.jsonl
+
+# The architecture picture, from its Graphviz source (Debian's graphviz package).
+docs: docs/architecture.svg docs/architecture.png
+
+docs/architecture.svg docs/architecture.png: docs/architecture.dot
+	@command -v dot >/dev/null || { echo "make docs needs Graphviz: apt-get install graphviz" >&2; exit 1; }
+	dot -Tsvg $< -o docs/architecture.svg
+	dot -Tpng -Gdpi=100 $< -o docs/architecture.png
 
 install: $(STAMP)
 

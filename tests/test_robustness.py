@@ -73,9 +73,11 @@ def test_a_source_failing_mid_run_ends_the_app_with_one_sentence(tmp_path, monke
 
 def test_ctrl_c_while_recording_leaves_complete_playable_files(tmp_path):
     rec, out = tmp_path / "rec.bag", tmp_path / "joints.jsonl"
+    # SIGINT back to its default in the child: a test run started in the background (`cmd &`)
+    # inherits it ignored, and Python then never raises KeyboardInterrupt.
     proc = subprocess.Popen([sys.executable, "-m", "handpose_live.cli", "--headless", "--record", str(rec),
                              "--output", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=tmp_path)
+                            cwd=tmp_path, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     deadline = time.monotonic() + 120
     while len(lines) < 10 and time.monotonic() < deadline:

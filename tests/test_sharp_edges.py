@@ -167,3 +167,13 @@ def test_a_bag_and_an_mkv_of_one_name_keep_their_own_ground_truth(tmp_path, caps
     assert main(["record-synthetic", str(tmp_path / "demo.mkv"), "--frames", "3"]) == 0
     assert truth_path(tmp_path / "demo.bag") != truth_path(tmp_path / "demo.mkv")
     assert truth_path(tmp_path / "demo.bag").is_file() and truth_path(tmp_path / "demo.mkv").is_file()
+
+
+def test_the_readme_api_example_runs_as_written(capsys):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "HandPoseEstimator" in b]
+    assert blocks, "the README has no API example"
+    exec(compile(blocks[0], "README.md", "exec"), {})  # an empty frame: no hand, no exception

@@ -4,14 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from handpose_live.cli.common import (
-    UsageError,
-    add_command,
-    needs_torch,
-    nonnegative_int,
-    positive_float,
-    positive_int,
-)
+from handpose_live.cli.common import UsageError, add_command, needs_torch, nonnegative_int, positive_float, positive_int
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:

@@ -175,7 +175,7 @@ class OnnxModel:
             return []
         name = wanted.replace("ExecutionProvider", "")
         why = ("this ONNX Runtime build has no such provider" if wanted not in usable_providers(provider)
-               else "its libraries did not load (CUDA 13 and cuDNN 9 are needed)")
+               else "its libraries did not load; it needs CUDA 13 and cuDNN 9")
         return [f"--provider {provider}: {name} is not usable here ({why}); running on the CPU"]
 
     @property

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from handpose_live.runtime.engine import FrameOutput
 from handpose_live.runtime.headless import run_headless
@@ -21,6 +23,18 @@ from handpose_live.runtime.session import (
 )
 
 
+def ensure_runtime_dir() -> None:
+    """Give Qt a private XDG_RUNTIME_DIR where the session has none (root shells, Xvfb, ssh), so that
+    it does not warn "XDG_RUNTIME_DIR not set" on every start."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    path = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)  # Qt wants it private, and says so otherwise
+        os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
 def run_window_app(options: LiveOptions) -> int:
     """Show the live window until the user quits (or the run ends with --screenshot/--max-frames)."""
     check_options(options)
@@ -30,6 +44,7 @@ def run_window_app(options: LiveOptions) -> int:
         raise AppError(f"the window needs PyQt5, pyqtgraph and PyOpenGL ({e}); or run with --headless") from None
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise AppError("no display to open the window on; run inside a desktop session, or use --headless")
+    ensure_runtime_dir()
     qt = qt_application()
     source, estimator = open_parts(options)
     announce(source, estimator, sys.stderr)

@@ -1,20 +1,28 @@
-"""What the window draws besides images: skeleton colours and geometry, the overlay's text."""
+"""What the window draws besides images: skeleton colours and geometry, the legend, the panel's text."""
 from __future__ import annotations
 
 import numpy as np
 
-from handpose_live.joints import BONES, FINGER_COLORS_BGR, JOINT_FINGER
+from handpose_live.joints import BONES, FINGER_COLORS_BGR, JOINT_FINGER, WRIST_COLOR_BGR
 
 # Camera frame (x right, y down, z forward) → the 3D view's frame (X right, Y forward, Z up).
 CAMERA_TO_VIEW = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 
+# The legend says "little" where the code says "pinky": the word a user reads on a hand diagram.
+LEGEND_NAMES: tuple[str, ...] = ("thumb", "index", "middle", "ring", "little", "wrist")
+
+KEY_HELP = "space pause · r record · s screenshot · v reset 3D view · f smoothing · q/Esc quit"
+
 
 def finger_rgb(finger: int) -> tuple[int, int, int]:
-    """RGB colour of a finger (0 thumb … 4 pinky; -1 the wrist, white)."""
-    if finger < 0:
-        return (255, 255, 255)
-    b, g, r = FINGER_COLORS_BGR[finger]
+    """RGB colour of a finger (0 thumb … 4 little; -1 the wrist)."""
+    b, g, r = WRIST_COLOR_BGR if finger < 0 else FINGER_COLORS_BGR[finger]
     return (r, g, b)
+
+
+def legend_entries() -> list[tuple[str, tuple[int, int, int]]]:
+    """(name, RGB) of the five fingers and the wrist, in drawing order."""
+    return [(name, finger_rgb(f)) for name, f in zip(LEGEND_NAMES, (0, 1, 2, 3, 4, -1))]
 
 
 def _bones_by_finger() -> tuple[np.ndarray, ...]:
@@ -31,9 +39,9 @@ BONE_COLORS_RGBA = np.array([(*finger_rgb(JOINT_FINGER[b]), 255) for a, b in BON
 JOINT_COLORS_RGBA = np.array([(*finger_rgb(f), 255) for f in JOINT_FINGER], dtype=np.float64) / 255.0
 
 
-def to_view(joints_mm: np.ndarray, centre_mm: np.ndarray) -> np.ndarray:
-    """Joints in the 3D view's frame, centred on `centre_mm` (the view turns about the hand)."""
-    return (np.asarray(joints_mm) - centre_mm) @ CAMERA_TO_VIEW.T
+def to_view(points_mm: np.ndarray) -> np.ndarray:
+    """Camera-frame points (mm) in the 3D view's frame (still mm, camera at the origin)."""
+    return np.asarray(points_mm, dtype=np.float64) @ CAMERA_TO_VIEW.T
 
 
 def depth_to_gray(depth_mm: np.ndarray, near_mm: float, far_mm: float) -> np.ndarray:
@@ -45,23 +53,26 @@ def depth_to_gray(depth_mm: np.ndarray, near_mm: float, far_mm: float) -> np.nda
     return g.astype(np.uint8)
 
 
+def crop_to_gray(crop: np.ndarray) -> np.ndarray:
+    """uint8 image of a network crop (normalised depth in [−1, 1], +1 far or missing): near bright."""
+    return np.ascontiguousarray(np.clip((1.0 - crop) * 127.5, 0.0, 255.0).astype(np.uint8))
+
+
 def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float], latency_ms: float | None,
-                 stages_ms: dict[str, float], dropped: int, smoothing: bool, paused: bool,
-                 recording: str | None, truth_error_mm: float | None, status: str | None) -> str:
-    """The overlay's lines (plain text, monospace)."""
+                 latency_frames: int, stages_ms: dict[str, float], dropped: int, smoothing: bool, paused: bool,
+                 recording: str | None, truth_error_mm: float | None) -> str:
+    """The text panel's lines (plain text, monospace); key help and messages live in the status bar."""
     cap, inf, disp = fps
+    # A median over recent frames, not the last frame's value: one late frame (a GC pause, another
+    # process) would otherwise be what a screenshot shows.
+    latency = f"{latency_ms:6.1f} ms" if latency_ms is not None else "   – ms"
     lines = [f"{source} · {provider}",
              f"FPS capture {cap:5.1f} · inference {inf:5.1f} · display {disp:5.1f}",
-             "latency " + (f"{latency_ms:6.1f} ms" if latency_ms is not None else "   – ms") + " capture→display",
+             f"latency {latency} capture→display, median of {latency_frames} frames",
              " · ".join(f"{k} {v:.1f}" for k, v in stages_ms.items()) + " ms" if stages_ms else "stages – ms",
-             f"dropped {dropped} · smoothing {'on' if smoothing else 'off'}"]
-    if truth_error_mm is not None:
-        lines.append(f"error vs ground truth {truth_error_mm:5.1f} mm")
-    if recording:
-        lines.append(f"● REC {recording}")
-    if paused:
-        lines.append("PAUSED (space)")
-    if status:
-        lines.append(status)
-    lines.append("space pause · r record · s screenshot · v view · f smoothing · q quit")
+             f"dropped {dropped} · smoothing {'on' if smoothing else 'off'}"
+             + (f" · error vs truth {truth_error_mm:5.1f} mm" if truth_error_mm is not None else "")]
+    flags = ([f"● REC {recording}"] if recording else []) + (["PAUSED (space)"] if paused else [])
+    if flags:
+        lines.append(" · ".join(flags))
     return "\n".join(lines)

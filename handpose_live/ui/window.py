@@ -1,5 +1,7 @@
-"""The live window: depth image with the 2D skeleton and the crop inset, a rotatable 3D skeleton
-on a floor grid, and an overlay with rates, latency and per-stage times.
+"""The live window: the depth image with the 2D skeleton, a rotatable 3D skeleton in the camera's
+frame (axes, frustum, floor grid), and below them a panel with the network's crop, rates, latency,
+per-stage times and the finger legend; key help and messages in the status bar. Nothing is drawn
+over the depth image but the skeleton.
 
 The window never waits for the camera or the network: the engine's inference thread hands each
 result over with `submit()`, and only the newest one is drawn (older ones are skipped, not
@@ -7,6 +9,7 @@ queued).
 """
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from pathlib import Path
@@ -19,16 +22,35 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 from handpose_live.runtime.engine import FrameOutput, LiveEngine
 from handpose_live.runtime.timing import RateMeter
 from handpose_live.sources.base import SourceError
-from handpose_live.ui.overlay import (BONE_COLORS_RGBA, BONE_INDEX, FINGER_BONE_INDEX, JOINT_COLORS_RGBA,
-                                      depth_to_gray, finger_rgb, overlay_text, to_view)
+from handpose_live.ui.overlay import (
+    BONE_COLORS_RGBA,
+    BONE_INDEX,
+    FINGER_BONE_INDEX,
+    JOINT_COLORS_RGBA,
+    KEY_HELP,
+    depth_to_gray,
+    finger_rgb,
+    overlay_text,
+    to_view,
+)
+from handpose_live.ui.scene3d import CameraScene
+from handpose_live.ui.widgets import CropView, FingerLegend, available_geometry, fit_to_screen
 
 NEAR_MM, FAR_MM = 150.0, 1200.0
-INSET_FRACTION = 0.3  # crop inset width as a fraction of the image width
 OVERLAY_HZ = 5.0
+LATENCY_FRAMES = 30  # the latency shown is the median of the last displayed frames (about 1 s)
+PREFERRED_SIZE = QtCore.QSize(1200, 640)  # shrunk to fit smaller screens (1024×600 netbooks too)
+STYLE = """
+QMainWindow, QWidget#panel, QStatusBar { background: #14141c; }
+QLabel, QStatusBar { color: #e8e8e8; }
+"""
 
 
 def qt_application() -> QtWidgets.QApplication:
     """The process's QApplication (created once)."""
+    if QtWidgets.QApplication.instance() is None:
+        # pyqtgraph compiles its GL shaders once per process: every GL context must share them.
+        QtCore.QCoreApplication.setAttribute(QtCore.Qt.AA_ShareOpenGLContexts)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["handpose-live"])
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     return app
@@ -38,6 +60,12 @@ def _stamp() -> str:
     # Milliseconds too: two recordings started within a second must not collide.
     now = time.time()
     return time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now * 1000) % 1000:03d}"
+
+
+def _mono_font() -> QtGui.QFont:
+    font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont)
+    font.setPointSize(9)
+    return font
 
 
 class LiveWindow(QtWidgets.QMainWindow):
@@ -50,7 +78,6 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.source_name = source_name
         self.provider = provider
         self.setWindowTitle(f"handpose-live — {source_name}")
-        self.resize(1280, 560)
         self.engine: LiveEngine | None = None
         self.latencies = None
         self.screenshot_error: str | None = None
@@ -61,25 +88,44 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._pending = False
         self._lock = threading.Lock()
         self._display_rate = RateMeter()
-        self._last_latency: float | None = None
+        self._recent_latency: collections.deque[float] = collections.deque(maxlen=LATENCY_FRAMES)
         self._truth_error: float | None = None
-        self._status: str | None = None
         self._last_overlay = 0.0
         self.frames_shown = 0
         self._build()
+        self.setGeometry(fit_to_screen(PREFERRED_SIZE, self.minimumSizeHint(), available_geometry(self)))
         self._output_ready.connect(self._show_latest, QtCore.Qt.QueuedConnection)
 
     # -- layout ----------------------------------------------------------------------------------
     def _build(self) -> None:
+        self.setStyleSheet(STYLE)
         central = QtWidgets.QWidget()
-        layout = QtWidgets.QHBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        column = QtWidgets.QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        views = QtWidgets.QHBoxLayout()
+        views.setSpacing(2)
+        # 5:4 leaves the 4:3 depth image little black margin at the default size.
+        views.addWidget(self._build_image(), 5)
+        views.addWidget(self._build_3d(), 4)
+        column.addLayout(views, 1)
+        column.addWidget(self._build_panel(), 0)
+        self.setCentralWidget(central)
+        # Key help sits in the status bar, apart from the panel: it can never cover the crop.
+        self.help_label = QtWidgets.QLabel(KEY_HELP)
+        self.help_label.setFont(_mono_font())
+        self.statusBar().addPermanentWidget(self.help_label)
+        # Whole, however narrow the window: the status bar does not pass its widgets' widths on.
+        self.help_label.setMinimumWidth(self.help_label.sizeHint().width())
+        self.statusBar().setMinimumWidth(self.help_label.minimumWidth() + 40)  # + size grip and margins
+        self._update_overlay(force=True)
 
+    def _build_image(self) -> QtWidgets.QWidget:
         self.image_widget = pg.GraphicsLayoutWidget()
         self.image_widget.setBackground("k")
+        self.image_widget.setMinimumSize(320, 240)
         self.view = self.image_widget.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
-        self.depth_item = pg.ImageItem()
+        self.depth_item = pg.ImageItem(axisOrder="row-major")  # whatever the global pg config says
         lut = np.stack([np.arange(256)] * 3, axis=1).astype(np.uint8)
         lut[0] = (28, 32, 52)  # no data: dark blue, so holes are told apart from far surfaces
         self.depth_item.setLookupTable(lut)
@@ -93,41 +139,46 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.view.addItem(self.joint_item)
         self.centre_item = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen((255, 80, 80), width=2))
         self.view.addItem(self.centre_item)
-        self.inset_item = pg.ImageItem()
-        self.inset_item.setZValue(10)
-        self.view.addItem(self.inset_item)
-        self.inset_border = QtWidgets.QGraphicsRectItem()
-        self.inset_border.setPen(pg.mkPen((255, 255, 255), width=1))
-        self.inset_border.setZValue(11)
-        self.view.addItem(self.inset_border)
-        layout.addWidget(self.image_widget, 3)
+        return self.image_widget
 
+    def _build_3d(self) -> QtWidgets.QWidget:
         self.gl_view = gl.GLViewWidget()
         self.gl_view.setBackgroundColor((20, 20, 28))
-        grid = gl.GLGridItem()
-        grid.setSize(400, 400)
-        grid.setSpacing(25, 25)
-        grid.translate(0, 0, -110)
-        self.gl_view.addItem(grid)
+        self.gl_view.setMinimumSize(240, 240)
+        self.scene = CameraScene(self.gl_view)
         self.gl_bones = gl.GLLinePlotItem(mode="lines", width=4, antialias=True)
         self.gl_view.addItem(self.gl_bones)
         self.gl_joints = gl.GLScatterPlotItem(size=10, pxMode=True)
         self.gl_view.addItem(self.gl_joints)
-        self.reset_view()
-        layout.addWidget(self.gl_view, 2)
-        self.setCentralWidget(central)
+        return self.gl_view
 
-        self.overlay = QtWidgets.QLabel(self.image_widget)
-        self.overlay.setStyleSheet("QLabel { color: #e8e8e8; background: rgba(0, 0, 0, 150); padding: 4px; }")
-        font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont)
-        font.setPointSize(9)
-        self.overlay.setFont(font)
-        self.overlay.move(6, 6)
-        self._update_overlay(force=True)
+    def _build_panel(self) -> QtWidgets.QWidget:
+        panel = QtWidgets.QWidget()
+        panel.setObjectName("panel")
+        row = QtWidgets.QHBoxLayout(panel)
+        row.setContentsMargins(6, 4, 10, 4)
+        row.setSpacing(14)
+        self.crop_view = CropView()
+        row.addWidget(self.crop_view, 0, QtCore.Qt.AlignTop)
+        self.overlay = QtWidgets.QLabel()
+        self.overlay.setFont(_mono_font())
+        self.overlay.setAlignment(QtCore.Qt.AlignLeft | QtCore.Qt.AlignTop)
+        # Room for all its lines from the start, so a REC / PAUSED line does not resize the views.
+        self.overlay.setMinimumHeight(QtGui.QFontMetrics(self.overlay.font()).lineSpacing() * 6 + 4)
+        row.addWidget(self.overlay, 1)
+        self.legend = FingerLegend()
+        row.addWidget(self.legend, 0, QtCore.Qt.AlignTop)
+        return panel
 
     def reset_view(self) -> None:
-        """The 3D view as seen from the camera, slightly from above."""
-        self.gl_view.setCameraPosition(pos=QtGui.QVector3D(0, 0, 0), distance=320, elevation=15, azimuth=-90)
+        """The 3D view from behind the camera, slightly from above and aside: camera and hand in sight."""
+        self.scene.reset_view()
+
+    def image_rect(self) -> QtCore.QRect:
+        """Where the depth image is drawn, in window coordinates."""
+        scene_rect = self.depth_item.mapRectToScene(self.depth_item.boundingRect())
+        view_rect = self.image_widget.mapFromScene(scene_rect).boundingRect()
+        return QtCore.QRect(self.image_widget.viewport().mapTo(self, view_rect.topLeft()), view_rect.size())
 
     # -- engine hook-up --------------------------------------------------------------------------
     def attach(self, engine: LiveEngine, latencies, quit_at_end: bool = False, screenshot: Path | None = None) -> None:
@@ -161,7 +212,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._draw(out)
         t = time.perf_counter()
         self._display_rate.tick(t)
-        self._last_latency = (t - out.t_capture) * 1000.0
+        self._recent_latency.append((t - out.t_capture) * 1000.0)
         if self.latencies is not None:
             self.latencies.add(out, t)
         self.frames_shown += 1
@@ -172,6 +223,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         frame = out.frame
         w, h = frame.intrinsics.width, frame.intrinsics.height
         self.depth_item.setImage(depth_to_gray(frame.depth_mm, NEAR_MM, FAR_MM), autoLevels=False, levels=(0, 255))
+        self.scene.set_intrinsics(frame.intrinsics)
         found = out.result.hand_found
         if found:
             for item, index in zip(self.bone_items, FINGER_BONE_INDEX):
@@ -179,15 +231,9 @@ class LiveWindow(QtWidgets.QMainWindow):
                 item.setData(pts[:, 0], pts[:, 1])
             self.joint_item.setData(pos=out.joints_px)
             self.centre_item.setData(pos=frame.intrinsics.project(out.result.center_mm[None])[:, :2])
-            crop = out.result.crop
-            side = INSET_FRACTION * w
-            # Crop values are normalised depth in [−1, 1] (+1 = far or missing): near bright.
-            self.inset_item.setImage(((1.0 - crop) * 127.5).astype(np.uint8), autoLevels=False, levels=(0, 255))
-            self.inset_item.setRect(QtCore.QRectF(w - side - 4, 4, side, side))
-            self.inset_border.setRect(QtCore.QRectF(w - side - 4, 4, side, side))
-            self.inset_item.setVisible(True)
-            self.inset_border.setVisible(True)
-            pts3 = to_view(out.joints_mm, out.joints_mm[9])
+            self.crop_view.show_crop(out.result.crop)
+            # Where the hand really is: the 3D view is in the camera's frame, camera at the origin.
+            pts3 = to_view(out.joints_mm)
             self.gl_bones.setData(pos=pts3[BONE_INDEX], color=BONE_COLORS_RGBA)
             self.gl_joints.setData(pos=pts3, color=JOINT_COLORS_RGBA)
         else:
@@ -195,8 +241,7 @@ class LiveWindow(QtWidgets.QMainWindow):
                 item.setData([], [])
             self.joint_item.setData(pos=np.zeros((0, 2)))
             self.centre_item.setData(pos=np.zeros((0, 2)))
-            self.inset_item.setVisible(False)
-            self.inset_border.setVisible(False)
+            self.crop_view.show_crop(None)
             self.gl_bones.setData(pos=np.zeros((0, 3)))
             self.gl_joints.setData(pos=np.zeros((0, 3)))
         if found and out.truth_mm is not None:
@@ -211,15 +256,22 @@ class LiveWindow(QtWidgets.QMainWindow):
             return
         self._last_overlay = now
         e = self.engine
+        recent = self._recent_latency
         text = overlay_text(
             source=self.source_name, provider=self.provider,
             fps=(e.capture_rate.rate(now), e.inference_rate.rate(now), self._display_rate.rate(now)) if e else (0, 0, 0),
-            latency_ms=self._last_latency, stages_ms=e.stages.median() if e else {},
-            dropped=e.dropped if e else 0, smoothing=e.smoothing if e else True, paused=bool(e and e.paused),
-            recording=e.recording.name if e and e.recording else None, truth_error_mm=self._truth_error,
-            status=self._status)
+            latency_ms=float(np.median(recent)) if recent else None, latency_frames=len(recent),
+            stages_ms=e.stages.median() if e else {}, dropped=e.dropped if e else 0,
+            smoothing=e.smoothing if e else True, paused=bool(e and e.paused),
+            recording=e.recording.name if e and e.recording else None, truth_error_mm=self._truth_error)
         self.overlay.setText(text)
-        self.overlay.adjustSize()
+
+    def _say(self, message: str | None) -> None:
+        """Show a message in the status bar (None clears it)."""
+        if message:
+            self.statusBar().showMessage(message)
+        else:
+            self.statusBar().clearMessage()
 
     # -- end of run ------------------------------------------------------------------------------
     def _check_engine(self) -> None:
@@ -228,8 +280,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._ended = True
         self._show_latest()
         if self.engine.error:
-            self._status = f"stopped: {self.engine.error}"
-            self._update_overlay(force=True)
+            self._say(f"stopped: {self.engine.error}")
             self.close()
             return
         if self._quit_at_end:
@@ -237,13 +288,22 @@ class LiveWindow(QtWidgets.QMainWindow):
                 self.save_screenshot(self._screenshot)
             self.close()
             return
-        self._status = f"end of {self.source_name} (q to quit)"
+        self._say(f"end of {self.source_name} (q to quit)")
         self._update_overlay(force=True)
 
     def save_screenshot(self, path: Path) -> bool:
-        """Save the whole window (3D view included) as a PNG."""
+        """Save the whole window (3D view included) as a PNG, its text as of now."""
+        # The panel is refreshed at OVERLAY_HZ: without this the shot could show older numbers.
+        self._update_overlay(force=True)
         QtWidgets.QApplication.processEvents()
-        if not self.grab().save(str(path)):
+        shot = self.grab().toImage()
+        # grab() redirects the QPainter that draws the 3D view's labels into the shot, where the GL
+        # image then covers them; the GL widget's own framebuffer has both, so it is laid on top.
+        painter = QtGui.QPainter(shot)
+        painter.drawImage(QtCore.QRect(self.gl_view.mapTo(self, QtCore.QPoint(0, 0)), self.gl_view.size()),
+                          self.gl_view.grabFramebuffer())
+        painter.end()
+        if not shot.save(str(path)):
             self.screenshot_error = f"could not write the screenshot {path}"
             return False
         return True
@@ -263,7 +323,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             e.smoothing = not e.smoothing
         elif key == QtCore.Qt.Key_S:
             path = Path(f"handpose-live-{_stamp()}.png")
-            self._status = f"saved {path}" if self.save_screenshot(path) else self.screenshot_error
+            self._say(f"saved {path}" if self.save_screenshot(path) else self.screenshot_error)
         elif key == QtCore.Qt.Key_R and e is not None:
             self._toggle_recording()
         else:
@@ -276,13 +336,13 @@ class LiveWindow(QtWidgets.QMainWindow):
         if e.recording is not None:
             name = e.recording
             n = e.stop_recording()
-            self._status = f"recorded {n} frames to {name}"
+            self._say(f"recorded {n} frames to {name}")
             return
         try:
             e.start_recording(Path(f"handpose-live-{_stamp()}.bag"))
-            self._status = None
+            self._say(None)
         except SourceError as err:
-            self._status = str(err)
+            self._say(str(err))
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Stop the engine (a recording in progress is finished and stays playable)."""

@@ -1,0 +1,70 @@
+"""Small widgets of the live window's panel (crop view, finger legend) and its screen fitting."""
+from __future__ import annotations
+
+import numpy as np
+from PyQt5 import QtCore, QtGui, QtWidgets
+
+from handpose_live.ui.overlay import crop_to_gray, legend_entries
+
+CROP_SIDE = 96  # the network input is 96×96: shown at its true size, one screen pixel per crop pixel
+# What a window manager adds around the client area (title bar, borders): the window is only
+# known to fit once its frame fits too, and the frame is unknown before the window is shown.
+FRAME_ALLOWANCE = QtCore.QSize(16, 48)
+
+
+def available_geometry(widget: QtWidgets.QWidget) -> QtCore.QRect:
+    """The usable area (without task bars) of the screen the widget is on."""
+    screen = widget.screen() or QtWidgets.QApplication.primaryScreen()
+    return screen.availableGeometry()
+
+
+def fit_to_screen(preferred: QtCore.QSize, minimum: QtCore.QSize, available: QtCore.QRect) -> QtCore.QRect:
+    """Client geometry of `preferred` size, shrunk so that it fits `available` with its frame, centred."""
+    size = preferred.boundedTo(available.size() - FRAME_ALLOWANCE).expandedTo(minimum)
+    frame = QtCore.QRect(QtCore.QPoint(0, 0), size + FRAME_ALLOWANCE)
+    frame.moveCenter(available.center())
+    # Never past the top-left corner: a title bar off screen cannot be dragged back.
+    frame.moveTopLeft(QtCore.QPoint(max(frame.left(), available.left()), max(frame.top(), available.top())))
+    border = FRAME_ALLOWANCE.width() // 2
+    return QtCore.QRect(frame.left() + border, frame.top() + FRAME_ALLOWANCE.height() - border, size.width(),
+                        size.height())
+
+
+class CropView(QtWidgets.QLabel):
+    """The network's input crop (near bright), blank while no hand is found."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setFixedSize(CROP_SIDE + 2, CROP_SIDE + 2)
+        self.setStyleSheet("QLabel { background: black; border: 1px solid #c8c8c8; }")
+        self.setToolTip(f"network input, {CROP_SIDE}×{CROP_SIDE}")
+
+    def show_crop(self, crop: np.ndarray | None) -> None:
+        """Show `crop` (normalised depth, any square size), or clear the view with None."""
+        if crop is None:
+            self.clear()
+            return
+        g = crop_to_gray(crop)
+        image = QtGui.QImage(g.data, g.shape[1], g.shape[0], g.strides[0], QtGui.QImage.Format_Grayscale8)
+        # scaled() copies, so the pixmap does not outlive the numpy buffer's lifetime.
+        self.setPixmap(QtGui.QPixmap.fromImage(image.scaled(CROP_SIDE, CROP_SIDE)))
+
+
+class FingerLegend(QtWidgets.QWidget):
+    """Names the skeleton's colours: a bone-like swatch and the name of each finger and the wrist."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        grid = QtWidgets.QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(2)
+        self.names: list[str] = []
+        for row, (name, (r, g, b)) in enumerate(legend_entries()):
+            swatch = QtWidgets.QFrame()
+            swatch.setFixedSize(22, 6)
+            swatch.setStyleSheet(f"QFrame {{ background: rgb({r}, {g}, {b}); border: none; }}")
+            grid.addWidget(swatch, row, 0, QtCore.Qt.AlignVCenter)
+            grid.addWidget(QtWidgets.QLabel(name), row, 1)
+            self.names.append(name)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Fixed, QtWidgets.QSizePolicy.Fixed)
