@@ -7,26 +7,17 @@ import sys
 import time
 from typing import IO
 
+from handpose_live.runtime import session
 from handpose_live.runtime.engine import FrameOutput
 from handpose_live.runtime.output import RecordWriter
-from handpose_live.runtime.session import (
-    LatencyLog,
-    LiveOptions,
-    announce,
-    check_options,
-    close_parts,
-    make_engine,
-    open_parts,
-    recorded_note,
-    report,
-)
+from handpose_live.runtime.session import LatencyLog, LiveOptions
 
 
 def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     """Process the source without a window: one JSON line per frame on stdout; 0, or 1 on a failure."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    check_options(options)
-    source, estimator = open_parts(options)
+    session.check_options(options)
+    source, estimator = session.open_parts(options)
     writer = RecordWriter(options.output) if options.output is not None else None
     latencies = LatencyLog()
     pipe_closed = False
@@ -48,8 +39,8 @@ def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO
             pipe_closed = True
             engine.stop()
 
-    engine = make_engine(options, source, estimator, on_output)
-    announce(source, estimator, stderr)
+    engine = session.make_engine(options, source, estimator, on_output)
+    session.announce(source, estimator, stderr)
     t0 = time.perf_counter()
     engine.start()
     try:
@@ -60,11 +51,12 @@ def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO
         engine.stop()
         engine.join()
     finally:
-        close_parts(source, estimator, writer)
+        session.close_parts(source, estimator, writer)
     if pipe_closed:
         _detach(stdout)
         return 0
-    return report(engine, time.perf_counter() - t0, latencies, stderr, note=recorded_note(engine, options))
+    note = session.recorded_note(engine, options)
+    return session.report(engine, time.perf_counter() - t0, latencies, stderr, note=note)
 
 
 def _detach(stdout: IO[str]) -> None:

@@ -56,7 +56,7 @@ def hand_primitives(
     r = JOINT_RADII_MM * scale if radii_mm is None else np.asarray(radii_mm, dtype=np.float64)
     thick = PALM_THICKNESS_MM * scale if palm_thickness_mm is None else palm_thickness_mm
     frame = palm_frame(j)
-    x, y, n = frame[:, 0], frame[:, 1], frame[:, 2]
+    x, y = frame[:, 0], frame[:, 1]
     wrist = j[Joint.WRIST]
     palm_len = float(np.linalg.norm(j[Joint.MIDDLE_MCP] - wrist))
     span = float(np.linalg.norm(j[Joint.INDEX_MCP] - j[Joint.PINKY_MCP]))
