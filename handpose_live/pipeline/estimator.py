@@ -120,8 +120,8 @@ class HandPoseEstimator:
         if depth.shape != (intrinsics.height, intrinsics.width):
             raise ValueError(f"depth image {depth.shape[::-1]} does not match the intrinsics "
                              f"{intrinsics.width}x{intrinsics.height}")
-        depth_mm = depth_in_mm(depth, depth_scale_mm)
         t0 = time.perf_counter()
+        depth_mm = depth_in_mm(depth, depth_scale_mm)  # timed with detect: a cheap max, or one conversion
         det = None
         if self.options.tracking and self._previous is not None:
             det = track_hand(depth_mm, intrinsics, self._previous, self.detect_settings)

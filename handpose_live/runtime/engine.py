@@ -182,8 +182,8 @@ class LiveEngine:
                 self._recorder.write(frame)
             except (SourceError, OSError) as e:
                 # The user asked for this recording: the run ends rather than going on without it.
-                self._record_path = None
-                self._fail(f"recording to {self._recorder.path if self._recorder else 'the .bag'} failed: {e}")
+                path, self._record_path = self._record_path, None
+                self._fail(f"recording to {path} failed: {e}")
                 return
             self.frames_recorded += 1
 
