@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from handpose_live.camera import Intrinsics
-from handpose_live.synthetic.hand_model import HandPose, HandShape, forearm_direction, forward_kinematics
+from handpose_live.hand.kinematics import forearm_direction, forward_kinematics
+from handpose_live.hand.pose import HandPose
+from handpose_live.hand.shape import HandShape
 from handpose_live.synthetic.poses import GESTURES
 
 # Hand frame (x thumb side, y fingers, z palmar) → camera frame with the palm facing the

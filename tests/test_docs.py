@@ -63,3 +63,10 @@ def test_qt_gets_a_private_runtime_dir_when_the_session_has_none(monkeypatch, tm
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/somewhere/else")
     ensure_runtime_dir()
     assert os.environ["XDG_RUNTIME_DIR"] == "/somewhere/else"  # a session's own is kept
+
+
+def test_the_hand_stands_alone():
+    # One definition of the hand for the renderer, the fit and calibration: it imports nothing of theirs.
+    for path in (ROOT / "handpose_live" / "hand").rglob("*.py"):
+        for imported in re.findall(r"^\s*(?:from|import) handpose_live\.(\w+)", path.read_text(), re.M):
+            assert imported in ("hand", "joints"), f"{path.relative_to(ROOT)} imports handpose_live.{imported}"

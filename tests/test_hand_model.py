@@ -1,20 +1,13 @@
 import numpy as np
 import pytest
 
+from handpose_live.hand.kinematics import forearm_direction, forward_kinematics
+from handpose_live.hand.limits import LIMITS_HI, LIMITS_LO, WRIST_LIMITS, clip_to_limits
+from handpose_live.hand.pose import HandPose
+from handpose_live.hand.shape import HandShape, sample_shape
 from handpose_live.joints import FINGER_JOINTS, Joint
-from handpose_live.synthetic.hand_model import (
-    HandPose,
-    HandShape,
-    forearm_direction,
-    forward_kinematics,
-    sample_shape,
-)
 from handpose_live.synthetic.poses import (
     GESTURES,
-    LIMITS_HI,
-    LIMITS_LO,
-    WRIST_LIMITS,
-    clip_to_limits,
     sample_gesture,
     sample_pose,
     sample_synergy,

@@ -6,11 +6,11 @@ import torch
 from conftest import open_hand_facing_camera
 
 from handpose_live import EstimatorOptions, HandPoseEstimator
+from handpose_live.hand.kinematics import reference_point
 from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
 from handpose_live.model.export import export_onnx
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
-from handpose_live.synthetic.hand_model import reference_point
 from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample
 from handpose_live.synthetic.render import Plane, render_depth
 from handpose_live.training.refiner import CHECKPOINT, LOG, RefinerSettings, train_refiner

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from conftest import open_hand_facing_camera
 
+from handpose_live.hand.shape import JOINT_RADII_MM
 from handpose_live.joints import FINGER_JOINTS, Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, joints_to_crop, make_crop_box
 from handpose_live.synthetic.geometry import hand_primitives
-from handpose_live.synthetic.hand_model import JOINT_RADII_MM
 from handpose_live.synthetic.raycast import LABEL_FOREARM, LABEL_HAND
 from handpose_live.synthetic.render import Plane, render_depth, render_scene
 

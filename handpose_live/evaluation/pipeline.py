@@ -10,10 +10,10 @@ from tqdm import tqdm
 
 from handpose_live.evaluation.metrics import PoseScores, score
 from handpose_live.evaluation.testset import TEST_SEED
+from handpose_live.hand.kinematics import reference_point
 from handpose_live.pipeline.crop import joints_to_crop, make_crop_box
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
-from handpose_live.synthetic.hand_model import reference_point
 from handpose_live.synthetic.scene import SceneSettings
 
 

@@ -2,7 +2,7 @@
 
 A small CNN looks at the 96×96 cube crop around the current hand centre and predicts the 3D
 offset from that centre to a stable reference point of the hand (the middle-finger MCP,
-`hand_model.reference_point`), in camera-frame millimetres divided by half the cube.
+`hand.kinematics.reference_point`), in camera-frame millimetres divided by half the cube.
 Applied 1-3 times it moves a centre of mass that a forearm or a body pulled aside back onto
 the hand, so the pose network sees crops centred as in training.
 """

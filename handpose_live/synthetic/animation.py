@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from handpose_live.hand.kinematics import forearm_direction, forward_kinematics
+from handpose_live.hand.pose import HandPose
+from handpose_live.hand.shape import sample_shape
 from handpose_live.joints import Joint
 from handpose_live.synthetic.generator import SynthFrame, camera_and_rays, sample_rng
 from handpose_live.synthetic.geometry import hand_primitives
-from handpose_live.synthetic.hand_model import HandPose, forearm_direction, forward_kinematics, sample_shape
 from handpose_live.synthetic.poses import GESTURES, clip_to_limits
 from handpose_live.synthetic.raycast import LABEL_BODY
 from handpose_live.synthetic.render import Plane, render_scene

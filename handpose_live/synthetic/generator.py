@@ -11,9 +11,10 @@ from functools import lru_cache
 import numpy as np
 
 from handpose_live.camera import KNOWN_CAMERAS, Intrinsics
+from handpose_live.hand.kinematics import forearm_direction, forward_kinematics, reference_point
+from handpose_live.hand.shape import sample_shape
 from handpose_live.pipeline.crop import CropBox, crop_depth, joints_to_crop, make_crop_box
 from handpose_live.synthetic.geometry import hand_primitives
-from handpose_live.synthetic.hand_model import forearm_direction, forward_kinematics, reference_point, sample_shape
 from handpose_live.synthetic.poses import sample_pose, sample_view_rotation
 from handpose_live.synthetic.render import render_scene
 from handpose_live.synthetic.scene import SceneSettings, sample_scene

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from handpose_live.hand.shape import BASE_POSITIONS_MM, JOINT_RADII_MM, PALM_THICKNESS_MM
 from handpose_live.joints import FINGER_JOINTS, Joint
-from handpose_live.synthetic.hand_model import BASE_POSITIONS_MM, JOINT_RADII_MM, PALM_THICKNESS_MM
 from handpose_live.synthetic.raycast import LABEL_FOREARM, LABEL_HAND, Primitives
 
 _AVERAGE_PALM_LENGTH = float(np.linalg.norm(BASE_POSITIONS_MM[2]))

@@ -1,25 +1,14 @@
 """Hand pose sampling within anatomical limits, and global placement in front of a camera (SPEC §5).
 
 Angles in degrees, rows thumb … pinky, columns: base flexion, base abduction, middle
-flexion, distal flexion (see `hand_model.HandPose`).
+flexion, distal flexion (see `hand.pose.HandPose`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from handpose_live.synthetic.hand_model import HandPose
-
-# Lower and upper limits (deg). Thumb: CMC flexion, CMC abduction, MCP, IP.
-# Fingers: MCP flexion, MCP abduction, PIP, DIP.
-LIMITS_LO = np.array(
-    [[-20.0, -10.0, -10.0, -15.0], [-20.0, -15.0, 0.0, 0.0], [-20.0, -15.0, 0.0, 0.0],
-     [-20.0, -15.0, 0.0, 0.0], [-20.0, -20.0, 0.0, 0.0]]
-)
-LIMITS_HI = np.array(
-    [[45.0, 50.0, 60.0, 80.0], [90.0, 15.0, 110.0, 90.0], [90.0, 15.0, 110.0, 90.0],
-     [90.0, 15.0, 110.0, 90.0], [90.0, 20.0, 110.0, 90.0]]
-)
-WRIST_LIMITS = np.array([30.0, 20.0])  # ± flexion, ± deviation
+from handpose_live.hand.limits import LIMITS_HI, LIMITS_LO, WRIST_LIMITS, clip_to_limits
+from handpose_live.hand.pose import HandPose
 
 # Gesture templates (same layout). DIP of the fingers follows the PIP (SPEC: DIP ≈ ⅔·PIP).
 _OPEN_THUMB = [0.0, 20.0, 5.0, 5.0]
@@ -41,14 +30,6 @@ GESTURES: dict[str, np.ndarray] = {
     "call": np.array([[-10, 30, 0, 0], _CURLED, _CURLED, _CURLED, [0, 18, 0, 0]], float),
     "grasp": np.array([[30, 45, 20, 20], [45, 0, 45, 30], [45, 0, 45, 30], [45, 0, 45, 30], [45, 0, 45, 30]], float),
 }
-
-
-def clip_to_limits(angles: np.ndarray) -> np.ndarray:
-    """Clip finger angles to the limits; abduction range shrinks as the MCP flexes (to 40 % at 90°)."""
-    a = np.clip(angles, LIMITS_LO, LIMITS_HI)
-    shrink = 1.0 - 0.6 * np.clip(a[1:, 0], 0.0, 90.0) / 90.0
-    a[1:, 1] = np.clip(a[1:, 1], LIMITS_LO[1:, 1] * shrink, LIMITS_HI[1:, 1] * shrink)
-    return a
 
 
 def _dip_from_pip(rng: np.random.Generator, pip: np.ndarray) -> np.ndarray:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from handpose_live.hand.kinematics import reference_point
 from handpose_live.pipeline.crop import crop_depth, make_crop_box
 from handpose_live.pipeline.detect import DetectSettings, find_hand
 from handpose_live.synthetic.generator import SynthFrame, SynthSettings, render_frame, sample_rng
-from handpose_live.synthetic.hand_model import reference_point
 
 # How far off a start may be for the refiner to be asked to fix it (beyond: the detector picked
 # another object, which the refiner cannot know about).

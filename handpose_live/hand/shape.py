@@ -1,17 +1,14 @@
-"""Parametric hand: shape with per-hand variation, and forward kinematics (SPEC §5).
+"""The hand's shape: bone lengths, base joint positions, radii and palm thickness, with per-hand
+variation (SPEC §5), in the hand frame.
 
-Hand frame (right hand): origin at the wrist, +x towards the thumb (radial), +y along the
-palm towards the fingers, +z out of the palm (palmar). A left hand is the mirror image
-(x → −x). Every finger (thumb included) is a chain of a base joint with flexion and
-abduction and two hinge joints; angles are in degrees, flexion positive towards the palm.
+Hand frame (right hand): origin at the wrist, +x towards the thumb (radial), +y along the palm
+towards the fingers, +z out of the palm (palmar). A left hand is the mirror image (x → −x).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-
-from handpose_live.joints import FINGER_JOINTS, NUM_JOINTS, Joint
 
 # Bone lengths in mm (proximal, middle, distal; thumb: metacarpal, proximal, distal), SPEC §5.
 BONE_LENGTHS_MM = np.array(
@@ -87,57 +84,3 @@ def sample_shape(rng: np.random.Generator, left: bool | None = None) -> HandShap
     if left is None:
         left = bool(rng.random() < 0.5)
     return HandShape(lengths, base, radii, PALM_THICKNESS_MM * scale * thickness, left)
-
-
-@dataclass(frozen=True)
-class HandPose:
-    """Joint angles in degrees: per finger (thumb first) base flexion, base abduction,
-    middle flexion, distal flexion; wrist flexion and deviation."""
-
-    fingers: np.ndarray  # (5, 4)
-    wrist: np.ndarray  # (2,)
-
-
-def _rot_x(a: float) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-
-
-def _rot_z(a: float) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-def forward_kinematics(shape: HandShape, pose: HandPose) -> np.ndarray:
-    """Joint positions (21, 3) in the hand frame, canonical order."""
-    joints = np.zeros((NUM_JOINTS, 3))
-    ang = np.radians(pose.fingers)
-    for f, chain in enumerate(FINGER_JOINTS):
-        # Rz then Rx in the finger's own frame: abduction about its palmar axis, flexion about
-        # its lateral axis (Rx turns +y towards +z, i.e. towards the palm).
-        rot = BASE_FRAMES[f] @ _rot_z(-ABDUCTION_SIGN[f] * ang[f, 1]) @ _rot_x(ang[f, 0])
-        p = shape.base_positions[f].copy()
-        joints[chain[0]] = p
-        for seg, flex in enumerate((None, ang[f, 2], ang[f, 3])):
-            if flex is not None:
-                rot = rot @ _rot_x(flex)
-            p = p + rot[:, 1] * shape.bone_lengths[f, seg]
-            joints[chain[seg + 1]] = p
-    if shape.left:
-        joints[:, 0] *= -1.0
-    return joints
-
-
-def forearm_direction(shape: HandShape, pose: HandPose) -> np.ndarray:
-    """Unit direction from the wrist towards the elbow, in the hand frame."""
-    # The wrist bends the hand relative to the forearm; seen from the hand, the forearm turns back.
-    flex, dev = np.radians(pose.wrist)
-    d = _rot_x(-flex) @ _rot_z(-dev) @ np.array([0.0, -1.0, 0.0])
-    if shape.left:
-        d[0] *= -1.0
-    return d
-
-
-def reference_point(joints_mm: np.ndarray) -> np.ndarray:
-    """The hand's stable reference point, the crop centre in training: the middle-finger MCP."""
-    return np.asarray(joints_mm)[..., int(Joint.MIDDLE_MCP), :]
