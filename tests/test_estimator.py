@@ -23,13 +23,23 @@ def test_estimate_returns_a_full_result(tiny_onnx, frame, vga):
         np.testing.assert_allclose(vga.project(r.joints_mm)[:, :2], r.joints_px)
         assert r.crop.shape == (96, 96) and r.provider == "CPU"
         np.testing.assert_allclose(r.detected_center_mm, r.center_mm)  # no refiner: the detector's centre
-        assert set(r.timings_ms) == {"detect", "crop", "infer", "post"}
+        assert set(r.timings_ms) == {"detect", "crop", "infer", "post", "fit"}
         # Untrained weights still vote inside the cube around the hand's centre.
-        assert np.all(np.abs(r.joints_mm - r.center_mm) < 250.0)
+        assert np.all(np.abs(r.network_joints_mm - r.center_mm) < 250.0)
+        # The fit: a valid hand on the observed points, and how well it explains them.
+        assert 0.0 <= r.confidence <= 1.0 and np.isfinite(r.fit_error_mm) and np.isfinite(r.silhouette_error_px)
+        assert r.pose.fingers.shape == (5, 4) and r.shape is not None and np.all(np.isfinite(r.joints_mm))
         again = est.estimate(frame, vga)
         assert again.tracked
         # A tracked hand is cropped around the previous frame's predicted reference joint.
-        np.testing.assert_allclose(again.center_mm, r.joints_mm[Joint.MIDDLE_MCP])
+        np.testing.assert_allclose(again.center_mm, r.network_joints_mm[Joint.MIDDLE_MCP])
+
+
+def test_without_the_fit_the_network_answers(tiny_onnx, frame, vga):
+    with HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu", fit=False)) as est:
+        r = est.estimate(frame, vga)
+    assert set(r.timings_ms) == {"detect", "crop", "infer", "post"} and r.confidence is None
+    np.testing.assert_array_equal(r.joints_mm, r.network_joints_mm)
 
 
 def test_no_hand_then_full_search(tiny_onnx, frame, vga):

@@ -3,7 +3,8 @@
 Stages: detect (nearest hand-sized blob and its centre of mass, or re-centre on the previous
 frame's hand) → refine (the centre-refinement network moves the centre onto the hand's
 reference point, when a refiner model is there) → crop (cube around the centre, 96×96) →
-infer (JGR-P2O) → post (back to camera mm and pixels). Cube and input size come from the
+infer (JGR-P2O) → post (back to camera mm and pixels) → fit (the hand model fitted to the depth,
+starting from the network's joints; handpose_live/fit/). Cube and input size come from the
 model's metadata.
 """
 from __future__ import annotations
@@ -15,10 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from handpose_live.camera import Intrinsics
+from handpose_live.fit.fitter import FitSettings
+from handpose_live.hand.pose import angles_pose
 from handpose_live.joints import Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
 from handpose_live.pipeline.depth_input import depth_in_mm
 from handpose_live.pipeline.detect import DetectSettings, find_hand, track_hand
+from handpose_live.pipeline.fit import FitStage
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.pipeline.shipped import DEFAULT_REFINER, load_pose_model
 from handpose_live.types import HandPoseResult
@@ -39,6 +43,9 @@ class EstimatorOptions:
         min_depth_mm, max_depth_mm: where a hand may be.
         tracking: start from the previous frame's hand instead of searching the whole frame.
         threads: ONNX Runtime intra-op threads (None: the usable cores less one, at most 4).
+        fit: fit the hand model to the depth after the network (SPEC §8); off, the network's joints
+            are the answer.
+        fit_settings: the fit's weights and budget.
     """
 
     model_path: Path | None = None
@@ -49,6 +56,8 @@ class EstimatorOptions:
     max_depth_mm: float = 1200.0
     tracking: bool = True
     threads: int | None = None
+    fit: bool = True
+    fit_settings: FitSettings = FitSettings()
 
     def __post_init__(self) -> None:
         if not 0 < self.min_depth_mm < self.max_depth_mm:
@@ -80,6 +89,7 @@ class HandPoseEstimator:
             notes += [n for n in self.refiner.notes if n not in notes]
         # Lines for the user: a provider asked for that is not what runs, a stale int8 copy passed over.
         self.notes: tuple[str, ...] = tuple(notes)
+        self.fit_stage = FitStage(options.fit_settings) if options.fit else None
         self._previous: np.ndarray | None = None
 
     def __enter__(self) -> "HandPoseEstimator":
@@ -96,6 +106,18 @@ class HandPoseEstimator:
     def reset(self) -> None:
         """Forget the tracked hand; the next frame is searched in full."""
         self._previous = None
+        if self.fit_stage is not None:
+            self.fit_stage.reset()
+
+    def set_fit(self, on: bool) -> None:
+        """Turn the model fit on or off from the next estimate() (call it between frames, on their thread)."""
+        from dataclasses import replace  # local: this method is the only user
+
+        if on and self.fit_stage is None:
+            self.fit_stage = FitStage(self.options.fit_settings)
+        elif not on:
+            self.fit_stage = None
+        self.options = replace(self.options, fit=on)
 
     def _refine(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray, iterations: int) -> np.ndarray:
         """Move the centre onto the hand's reference point with the refiner (its own cube and size)."""
@@ -129,7 +151,7 @@ class HandPoseEstimator:
             det = find_hand(depth_mm, intrinsics, self.detect_settings)
         t1 = time.perf_counter()
         if det is None:
-            self._previous = None
+            self.reset()
             return HandPoseResult(False, np.zeros((0, 3)), np.zeros((0, 2)), None, None,
                                   {"detect": (t1 - t0) * 1e3}, self.provider)
         if self.refiner is None:
@@ -144,7 +166,6 @@ class HandPoseEstimator:
         uvd = self.model.predict(crop[None])[0]
         t3 = time.perf_counter()
         joints = crop_to_joints(uvd, box)
-        pixels = intrinsics.project(joints)[:, :2]
         # Track from the predicted reference joint: it is anchored to the hand, whereas re-centring
         # from the last centre of mass, frame after frame, slides down the forearm.
         self._previous = joints[Joint.MIDDLE_MCP]
@@ -153,5 +174,13 @@ class HandPoseEstimator:
         if self.refiner is not None:
             timings["refine"] = (t_refined - t1) * 1e3
         timings.update({"crop": (t2 - t_refined) * 1e3, "infer": (t3 - t2) * 1e3, "post": (t4 - t3) * 1e3})
-        return HandPoseResult(True, joints, pixels, center, crop, timings, self.provider, det.tracked,
-                              det.center_mm)
+        if self.fit_stage is None:
+            return HandPoseResult(True, joints, intrinsics.project(joints)[:, :2], center, crop, timings, self.provider,
+                                  det.tracked, det.center_mm, network_joints_mm=joints)
+        fit = self.fit_stage.run(depth_mm, intrinsics, center, self.cube_mm, joints, det.tracked)
+        timings["fit"] = (time.perf_counter() - t4) * 1e3
+        fitted = fit.joints_mm if np.all(np.isfinite(fit.joints_mm)) else joints
+        return HandPoseResult(True, fitted, intrinsics.project(fitted)[:, :2], center, crop, timings, self.provider,
+                              det.tracked, det.center_mm, network_joints_mm=joints,
+                              pose=angles_pose(fit.state.angles), shape=fit.shape, fit_error_mm=fit.fit_error_mm,
+                              silhouette_error_px=fit.silhouette_error_px, confidence=fit.confidence)

@@ -1,0 +1,128 @@
+"""One compiled Levenberg–Marquardt solve of the fit: 1 rigid + N full iterations with fixed
+per-DOF damping (htrack: rotation damped far more than translation, no adaptive λ). Each energy
+module adds its rows to one 28×28 system; this module only sums, damps and solves."""
+from __future__ import annotations
+
+import numpy as np
+
+from handpose_live.fit.data import add_data, data_distances
+from handpose_live.fit.jit import njit
+from handpose_live.fit.keypoints import add_keypoints
+from handpose_live.fit.limits import add_dip_coupling, project_limits
+from handpose_live.fit.model import build_cones
+from handpose_live.fit.silhouette import add_silhouette
+from handpose_live.hand.kinematics_jit import posed_kinematics
+
+RIGID_LOCK = 1e12  # damping that freezes the joint angles in the rigid iteration
+
+
+@njit
+def cholesky_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x with a·x = b for a symmetric positive definite a (numba's linalg needs SciPy's LAPACK)."""
+    n = a.shape[0]
+    low = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            s = a[i, j]
+            for k in range(j):
+                s -= low[i, k] * low[j, k]
+            if i == j:
+                low[i, i] = np.sqrt(max(s, 1e-12))
+            else:
+                low[i, j] = s / low[j, j]
+    y = np.zeros(n)
+    for i in range(n):
+        s = b[i]
+        for k in range(i):
+            s -= low[i, k] * y[k]
+        y[i] = s / low[i, i]
+    x = np.zeros(n)
+    for i in range(n - 1, -1, -1):
+        s = y[i]
+        for k in range(i + 1, n):
+            s -= low[k, i] * x[k]
+        x[i] = s / low[i, i]
+    return x
+
+
+@njit
+def rodrigues(w: np.ndarray) -> np.ndarray:
+    """exp([w]×)."""
+    angle = np.sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2])
+    out = np.eye(3)
+    if angle < 1e-12:
+        return out
+    k = w / angle
+    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    kk = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            kk[i, j] = kx[i, 0] * kx[0, j] + kx[i, 1] * kx[1, j] + kx[i, 2] * kx[2, j]
+    return out + np.sin(angle) * kx + (1.0 - np.cos(angle)) * kk
+
+
+@njit
+def lm_fit(rotation, translation, angles, shape_arrays_bl, shape_arrays_bp, base_frames, abduction_sign, chains,
+           left, radii, palm_hand, finger_cones, joint_segments, points, targets, target_weights, dt, origin,
+           camera, limits_lo, limits_hi, damping, weights, rigid_iterations, full_iterations):
+    """Fit the hand to `points` from (rotation, translation, angles): `rigid_iterations` moving the
+    whole hand only, then `full_iterations`; returns the fitted state, its joints, each point's
+    final |distance| (mm) and the silhouette's mean distance (px).
+
+    weights: data, keypoints, silhouette, DIP coupling.
+    """
+    rotation, translation, angles = rotation.copy(), translation.copy(), angles.copy()
+    distances = np.zeros(points.shape[0])
+    mirror = np.eye(3)
+    if left:
+        mirror[0, 0] = -1.0
+    sil_px = 0.0
+    n_finger = finger_cones.shape[0]
+    for it in range(rigid_iterations + full_iterations):
+        joints, axes, pivots = posed_kinematics(shape_arrays_bl, shape_arrays_bp, base_frames, abduction_sign,
+                                                chains, left, rotation, translation, angles)
+        to_camera = _mat3(rotation, mirror)
+        cones, segments = build_cones(joints, radii, palm_hand, to_camera, translation, finger_cones)
+        h = np.zeros((28, 28))
+        g = np.zeros(28)
+        if points.shape[0] > 0 and weights[0] > 0:
+            add_data(h, g, points, cones, segments, axes, pivots, translation, weights[0], distances,
+                     it >= rigid_iterations)
+        if weights[1] > 0:
+            add_keypoints(h, g, joints, targets, target_weights, joint_segments, axes, pivots, translation, weights[1])
+        if weights[2] > 0 and dt.shape[0] > 1:
+            _, sil_px = add_silhouette(h, g, cones, segments, cones.shape[0], dt, origin, camera, axes, pivots, translation,
+                                       weights[2])
+        if weights[3] > 0:
+            add_dip_coupling(h, g, angles, weights[3])
+        for d in range(28):
+            h[d, d] += damping[d] if (it >= rigid_iterations or d < 6) else RIGID_LOCK
+        step = cholesky_solve(h, g)
+        rot = step[3:6]
+        norm = np.sqrt(rot[0] * rot[0] + rot[1] * rot[1] + rot[2] * rot[2])
+        if norm > 0.3:  # beyond ~17° the linearisation no longer holds
+            rot *= 0.3 / norm
+        rotation = _mat3(rodrigues(rot), rotation)
+        translation += step[0:3]
+        angles += step[6:28]
+        project_limits(angles, limits_lo, limits_hi)
+    joints, axes, pivots = posed_kinematics(shape_arrays_bl, shape_arrays_bp, base_frames, abduction_sign, chains,
+                                            left, rotation, translation, angles)
+    # The final distances and silhouette error, of the final state.
+    cones, segments = build_cones(joints, radii, palm_hand, _mat3(rotation, mirror), translation, finger_cones)
+    h = np.zeros((28, 28))
+    g = np.zeros(28)
+    if points.shape[0] > 0:
+        data_distances(points, cones, distances)
+    if dt.shape[0] > 1:
+        _, sil_px = add_silhouette(h, g, cones, segments, cones.shape[0], dt, origin, camera, axes, pivots, translation, 1.0)
+    return rotation, translation, angles, joints, distances, sil_px
+
+
+@njit
+def _mat3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            out[i, j] = a[i, 0] * b[0, j] + a[i, 1] * b[1, j] + a[i, 2] * b[2, j]
+    return out

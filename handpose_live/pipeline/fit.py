@@ -1,0 +1,32 @@
+"""Stage five, fit: the hand model fitted to the observed depth around the crop, starting from the
+network's joints and, while tracking, from the previous frame's fit (handpose_live/fit/)."""
+from __future__ import annotations
+
+import numpy as np
+
+from handpose_live.camera import Intrinsics
+from handpose_live.fit.fitter import Fitter, FitResult, FitSettings
+
+# A fit this uncertain does not start the next frame's second hypothesis.
+TRACK_CONFIDENCE = 0.3
+
+
+class FitStage:
+    """Fits frame after frame, keeping the last confident fit as the next frame's second start."""
+
+    def __init__(self, settings: FitSettings = FitSettings()):
+        self.fitter = Fitter(settings)
+        self._previous: FitResult | None = None
+
+    def reset(self) -> None:
+        """Forget the previous fit (a new hand)."""
+        self._previous = None
+
+    def run(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndarray, cube_mm: float,
+            network_joints: np.ndarray, tracked: bool) -> FitResult:
+        """The fit of this frame (never raises for bad depth: it comes back with confidence 0)."""
+        previous = self._previous if tracked else None
+        result = self.fitter.fit(depth_mm, intrinsics, center_mm, cube_mm, network_joints, previous)
+        ok = result.confidence >= TRACK_CONFIDENCE and np.all(np.isfinite(result.joints_mm))
+        self._previous = result if ok else None
+        return result
