@@ -34,6 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--beside", action="store_true",
                    help="with --pipeline: half the other objects beside the hand, up to 50 mm nearer than its "
                    "centre, as in training (default: every object behind the hand)")
+    p.add_argument("--fit", action=argparse.BooleanOptionalAction, default=True,
+                   help="with --pipeline: fit the hand model after the network (default on; --no-fit: the network "
+                   "alone)")
+    p.add_argument("--json", type=Path, help="with --pipeline: also write the figures as JSON")
     p.add_argument("--gt", type=Path, help="label file, u v d per joint per line")
     p.add_argument("--pred", type=Path, action="append", help="predictions file (repeatable)")
     p.add_argument("--name", action="append", help="a name per --pred file for the table and plot")
@@ -42,16 +46,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_pipeline(args: argparse.Namespace) -> int:
+    import json
+
     from handpose_live.evaluation.pipeline import evaluate_pipeline, pipeline_report
     from handpose_live.pipeline.estimator import DEFAULT_REFINER, EstimatorOptions
 
+    if args.json is not None and not args.json.parent.is_dir():
+        raise UsageError(f"the folder of --json {args.json} does not exist")
     refiner = None if args.no_refiner else (args.refiner or DEFAULT_REFINER)
     try:
-        options = EstimatorOptions(model_path=args.model, refiner_path=refiner, provider=args.provider)
+        options = EstimatorOptions(model_path=args.model, refiner_path=refiner, provider=args.provider, fit=args.fit)
         figures = evaluate_pipeline(options, args.count, objects_beside=args.beside)
     except ValueError as e:
         raise UsageError(str(e)) from None
     print("\n".join(pipeline_report(figures, args.beside)))
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures.to_dict(), indent=1))
+        print(f"Wrote {args.json}")
     return 0
 
 

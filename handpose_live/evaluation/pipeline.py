@@ -1,6 +1,7 @@
 """End-to-end figures of the estimator on synthetic full frames (body, background, distractors):
 where the centre lands before and after refinement, whether the crop holds the hand, and the
-joint error of the whole pipeline."""
+joint error of the whole pipeline: the network alone, inverse kinematics of its joints, and the
+model fit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -29,6 +30,27 @@ class PipelineFigures:
     joints: PoseScores  # over frames with a hand found
     stage_ms: dict[str, float]  # median per stage
     refined: bool
+    network: PoseScores | None = None  # the network's joints (before the fit), when the fit ran
+    ik: PoseScores | None = None  # inverse kinematics of the network's joints alone, when the fit ran
+    fit_error_mm: float | None = None  # median over frames of the fit's median data → model distance
+    median_frame_mm: float = float("nan")  # median over frames of the frame's mean joint error
+
+    def to_dict(self) -> dict:
+        """The figures `eval --pipeline --json` writes."""
+        def block(s: PoseScores) -> dict:
+            return {"joints_mean_mm": s.mean_mm, "per_joint_mm": [float(v) for v in s.per_joint_mm],
+                    "within_20mm": s.success_at(20), "within_40mm": s.success_at(40)}
+
+        out = {"frames": self.frames, "hands_found": self.found, "crop_holds_hand": self.crop_holds_hand,
+               "joints_median_mm": self.median_frame_mm, **block(self.joints), "stage_ms": self.stage_ms,
+               "fit_error_mm": self.fit_error_mm, "centre_error_mm": {
+                   "detector_median": float(np.median(self.detector_centre_error_mm)),
+                   "refined_median": float(np.median(self.final_centre_error_mm))}}
+        if self.network is not None:
+            out["network"] = block(self.network)
+        if self.ik is not None:
+            out["ik"] = block(self.ik)
+        return out
 
 
 def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SEED, width: int = 640,
@@ -42,7 +64,8 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
     """
     settings = SynthSettings(width=width, height=height, scene=SceneSettings(p_beside=0.5 if objects_beside else 0.0))
     est = HandPoseEstimator(replace(options, tracking=False))
-    det_err, fin_err, holds, preds, truths = [], [], [], [], []
+    ik = est.fit_stage.fitter if est.fit_stage is not None else None
+    det_err, fin_err, holds, preds, truths, nets, iks, fit_errs = [], [], [], [], [], [], [], []
     stages: dict[str, list[float]] = {}
     for k in tqdm(range(count), desc="pipeline", unit="frame", disable=not progress):
         frame = render_frame(sample_rng(seed, k), settings)
@@ -58,14 +81,24 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
         holds.append(bool(np.all(np.abs(joints_to_crop(frame.joints_mm, box)) <= 1.0)))
         preds.append(r.joints_mm)
         truths.append(frame.joints_mm)
+        if ik is not None:
+            nets.append(r.network_joints_mm)
+            # IK alone: the better of the two hands' skeletons through the network's joints.
+            iks.append(min((ik.inverse_kinematics(r.network_joints_mm, left) for left in (False, True)),
+                           key=lambda x: x[2])[1])
+            fit_errs.append(r.fit_error_mm)
     refined = est.refiner is not None
     est.close()
     if not preds:
         raise ValueError("the estimator found no hand in any frame")
+    truth = np.array(truths)
+    frame_mm = np.linalg.norm(np.array(preds) - truth, axis=2).mean(axis=1)
+    finite = [e for e in fit_errs if np.isfinite(e)]
     return PipelineFigures(count, len(preds), np.array(det_err), np.array(fin_err), float(np.mean(holds)),
-                           score(np.array(preds), np.array(truths)),
-                           {n: float(np.median(v)) for n, v in stages.items()}, refined)
-
+                           score(np.array(preds), truth), {n: float(np.median(v)) for n, v in stages.items()},
+                           refined, score(np.array(nets), truth) if nets else None,
+                           score(np.array(iks), truth) if iks else None,
+                           float(np.median(finite)) if finite else None, float(np.median(frame_mm)))
 
 def pipeline_report(f: PipelineFigures, objects_beside: bool = False) -> list[str]:
     """What `eval --pipeline` prints: hands found, centre errors, crop containment, joints, stage times."""
@@ -80,7 +113,9 @@ def pipeline_report(f: PipelineFigures, objects_beside: bool = False) -> list[st
     else:
         lines.append("  no centre refiner (models/com_refiner.onnx absent or --no-refiner)")
     lines += [f"  crops holding every joint: {f.crop_holds_hand:.1%}",
-              f"  joints, whole pipeline: mean {f.joints.mean_mm:.2f} mm, frames within 20 / 40 mm "
-              f"{f.joints.success_at(20):.1%} / {f.joints.success_at(40):.1%}",
+              f"  joints, whole pipeline: mean {f.joints.mean_mm:.2f} mm (median frame {f.median_frame_mm:.2f}), "
+              f"frames within 20 / 40 mm {f.joints.success_at(20):.1%} / {f.joints.success_at(40):.1%}"
+              + ("" if f.network is None else f"; the network alone {f.network.mean_mm:.2f} mm, "
+                 f"IK of its joints {f.ik.mean_mm:.2f} mm; fit error {f.fit_error_mm:.2f} mm (median)"),
               "  median ms per stage: " + " · ".join(f"{n} {ms:.1f}" for n, ms in f.stage_ms.items())]
     return lines

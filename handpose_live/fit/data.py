@@ -14,7 +14,8 @@ IRLS_FLOOR_MM = 1.0  # below this a residual keeps full weight (ℓ1 would give 
 @njit
 def nearest_surface(x: np.ndarray, cones: np.ndarray, q: np.ndarray, n: np.ndarray) -> tuple[int, float]:
     """The cone nearest to x and x's signed distance to it along the normal; q and n get the closest
-    surface point and normal, moved onto the cone's outline where the normal faces away from the camera."""
+    surface point and normal, moved onto the cone's outline where the normal faces away from the
+    camera and x is not behind the model."""
     best, best_d = -1, 1e18
     bs0 = bs1 = bs2 = br = bn0 = bn1 = bn2 = 0.0
     for c in range(cones.shape[0]):
@@ -34,7 +35,10 @@ def nearest_surface(x: np.ndarray, cones: np.ndarray, q: np.ndarray, n: np.ndarr
     qq = np.sqrt(q0 * q0 + q1 * q1 + q2 * q2)
     view0, view1, view2 = q0 / qq, q1 / qq, q2 / qq
     nv = bn0 * view0 + bn1 * view1 + bn2 * view2
-    if nv > 0.0:  # back-facing: the normal turned to be perpendicular to the viewing ray
+    behind = x[0] * view0 + x[1] * view1 + x[2] * view2 > qq  # the point lies beyond the surface
+    # A back face may explain a point behind the model (the model is in front of the data and must
+    # move back), never one in front: that one is matched on the cone's outline as the camera sees it.
+    if nv > 0.0 and not behind:
         m0, m1, m2 = bn0 - nv * view0, bn1 - nv * view1, bn2 - nv * view2
         mm = np.sqrt(m0 * m0 + m1 * m1 + m2 * m2)
         if mm > 1e-9:

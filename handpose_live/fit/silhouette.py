@@ -32,10 +32,10 @@ def sample_dt(dt: np.ndarray, u: float, v: float) -> tuple[float, float, float]:
 
 
 @njit
-def add_silhouette(h: np.ndarray, g: np.ndarray, cones: np.ndarray, segments: np.ndarray, n_finger: int,
+def add_silhouette(h: np.ndarray, g: np.ndarray, cones: np.ndarray, segments: np.ndarray, n_cones: int,
                    dt: np.ndarray, origin: np.ndarray, camera: np.ndarray, axes: np.ndarray, pivots: np.ndarray,
                    translation: np.ndarray, weight: float) -> tuple[float, float]:
-    """Add the rows of the finger cones' axis samples; returns the energy and the mean distance (px).
+    """Add the rows of the axis samples of the first `n_cones` cones; the energy and the mean distance.
 
     Args:
         dt: distance to the nearest hand pixel over an image window read every origin[2] pixels from
@@ -49,7 +49,7 @@ def add_silhouette(h: np.ndarray, g: np.ndarray, cones: np.ndarray, segments: np
     idx = np.zeros(10, np.int64)
     m = np.zeros(3)
     energy, total, count = 0.0, 0.0, 0
-    for c in range(n_finger):
+    for c in range(n_cones):
         for k in range(SAMPLES_PER_CONE):
             a = k / (SAMPLES_PER_CONE - 1)
             s = (1.0 - a) * cones[c, 0:3] + a * cones[c, 4:7]
@@ -67,7 +67,7 @@ def add_silhouette(h: np.ndarray, g: np.ndarray, cones: np.ndarray, segments: np
             m[0] = gu * fx / s[2]
             m[1] = gv * fy / s[2]
             m[2] = -(gu * fx * s[0] + gv * fy * s[1]) / (s[2] * s[2])
-            count = point_row(m, s, segments[c], axes, pivots, translation, row, idx)
-            add_row(h, g, row, idx, count, -r, weight)
+            n_dof = point_row(m, s, segments[c], axes, pivots, translation, row, idx)
+            add_row(h, g, row, idx, n_dof, -r, weight)
             energy += weight * r * r
     return energy, total / max(count, 1)

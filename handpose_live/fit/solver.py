@@ -77,7 +77,6 @@ def lm_fit(rotation, translation, angles, shape_arrays_bl, shape_arrays_bp, base
     if left:
         mirror[0, 0] = -1.0
     sil_px = 0.0
-    n_finger = finger_cones.shape[0]
     for it in range(rigid_iterations + full_iterations):
         joints, axes, pivots = posed_kinematics(shape_arrays_bl, shape_arrays_bp, base_frames, abduction_sign,
                                                 chains, left, rotation, translation, angles)

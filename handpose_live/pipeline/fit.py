@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from handpose_live.camera import Intrinsics
-from handpose_live.fit.fitter import Fitter, FitResult, FitSettings
+from handpose_live.fit.fitter import FitResult, FitSettings, Fitter
 
 # A fit this uncertain does not start the next frame's second hypothesis.
 TRACK_CONFIDENCE = 0.3
