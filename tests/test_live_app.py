@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from handpose_live.cli import main
+from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.runtime.recordings import truth_path
 from handpose_live.sources.realsense import RecordingSource
 
 FRAMES = 30
+KEYS = {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms", "confidence", "fit_error_mm"}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,8 @@ def _lines(text):
 def test_record_synthetic_writes_bag_and_truth(recording):
     truth = _lines(truth_path(recording).read_text())
     assert [t["frame"] for t in truth] == list(range(FRAMES))
-    assert set(truth[0]) == {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms"}
+    # The same keys as --output; the truth has no fit, so no confidence or fit error.
+    assert set(truth[0]) == KEYS and truth[0]["confidence"] is None and truth[0]["fit_error_mm"] is None
     with RecordingSource(recording, realtime=False) as src:
         frames = list(src)
         assert (src.intrinsics.width, src.intrinsics.height) == (640, 480)
@@ -48,6 +51,9 @@ def test_headless_replay_matches_ground_truth(recording, tmp_path, capsys):
     printed = _lines(captured.out)
     assert printed == _lines(out.read_text())
     assert len(printed) == FRAMES and all(p["hand_found"] for p in printed)
+    # The model fit is on by default: every line says how well it explains the depth.
+    assert all(set(p) == KEYS for p in printed)
+    assert all(0.0 <= p["confidence"] <= 1.0 and 0.0 <= p["fit_error_mm"] < 50.0 for p in printed), printed[0]
     truth = {t["frame"]: np.array(t["joints_mm"]) for t in _lines(truth_path(recording).read_text())}
     err = np.mean([np.linalg.norm(np.array(p["joints_mm"]) - truth[p["frame"]], axis=1).mean() for p in printed])
     # The shipped CPU-budget model measured 11.7 mm mean on a 90-frame replay; this bound leaves room.
@@ -60,10 +66,32 @@ def test_csv_output_and_recording_while_replaying(recording, tmp_path, capsys):
     assert main(["--bag", str(recording), "--headless", "--no-realtime", "--max-frames", "8",
                  "--output", str(out), "--record", str(rec), "--no-smoothing"]) == 0
     rows = list(csv.reader(out.open()))
-    assert rows[0][:4] == ["frame", "timestamp_ms", "hand_found", "latency_ms"] and len(rows[0]) == 4 + 63
+    scalars = ["frame", "timestamp_ms", "hand_found", "latency_ms", "confidence", "fit_error_mm"]
+    assert rows[0][:6] == scalars and len(rows[0]) == 6 + 63 and rows[0][6] == "wrist_x"
     assert len(rows) == 9 and rows[1][0] == "0"
+    assert all(0.0 <= float(r[4]) <= 1.0 and float(r[5]) >= 0.0 for r in rows[1:])
     with RecordingSource(rec, realtime=False) as src:
         assert len(list(src)) >= 8  # capture may run a frame or two ahead of the last processed one
+
+
+def test_no_fit_gives_the_network_joints_and_no_confidence(recording, capsys):
+    def run(*extra: str) -> list[dict]:
+        argv = ["--bag", str(recording), "--headless", "--no-realtime", "--no-smoothing", "--max-frames", "10"]
+        assert main([*argv, *extra]) == 0
+        return _lines(capsys.readouterr().out)
+
+    network, fitted = run("--no-fit"), run()
+    assert len(network) == len(fitted) == 10 and all(set(p) == KEYS for p in network + fitted)
+    assert all(p["confidence"] is None and p["fit_error_mm"] is None for p in network)
+    assert all(p["confidence"] is not None and p["fit_error_mm"] is not None for p in fitted)
+    # Without the fit the lines hold the network's own joints, frame by frame.
+    with RecordingSource(recording, realtime=False) as src, HandPoseEstimator(EstimatorOptions(fit=False)) as est:
+        expected = [est.estimate(f.depth_mm, f.intrinsics).joints_mm for f, _ in zip(src, range(10))]
+    for line, joints in zip(network, expected):
+        np.testing.assert_allclose(line["joints_mm"], joints, atol=0.06)  # rounded to 0.1 mm in the line
+    # With it (the default) the fitted joints, which the fit has moved off the network's.
+    moved = [np.linalg.norm(np.array(line["joints_mm"]) - joints, axis=1).mean() for line, joints in zip(fitted, expected)]
+    assert np.median(moved) > 2.0, moved
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -139,8 +141,9 @@ def test_offline_engine_processes_every_frame_in_order():
     o = outputs[0]
     assert o.t_capture <= o.t_infer_start <= o.t_infer_end
     rec = o.record(o.t_infer_end + 0.01)
-    assert set(rec) == {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms"}
+    assert set(rec) == {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms", "confidence", "fit_error_mm"}
     assert len(rec["joints_mm"]) == 21 and rec["latency_ms"] >= 10.0
+    assert rec["confidence"] is None and rec["fit_error_mm"] is None  # an estimator without the fit
 
 
 def test_live_engine_drops_frames_it_cannot_keep_up_with():
@@ -168,3 +171,77 @@ def test_recording_while_running_is_playable(tmp_path):
     assert engine.join(timeout=20)
     with RecordingSource(tmp_path / "rec.bag", realtime=False) as src:
         assert [f.frame_number for f in src] == list(range(1, 13))
+
+
+class _FitEstimator(_Estimator):
+    """Moves the fixed hand 10 mm and reports a confidence while its fit is on; notes where it is switched."""
+
+    def __init__(self):
+        super().__init__()
+        self.options = SimpleNamespace(fit=True)
+        self.switched_on: list[str] = []
+
+    def set_fit(self, on):
+        self.options = SimpleNamespace(fit=on)
+        self.switched_on.append(threading.current_thread().name)
+
+    def estimate(self, depth, intr):
+        r = super().estimate(depth, intr)
+        if not self.options.fit:
+            return replace(r, network_joints_mm=r.joints_mm)
+        joints = r.joints_mm + 10.0
+        return replace(r, joints_mm=joints, joints_px=intr.project(joints)[:, :2], network_joints_mm=r.joints_mm,
+                       confidence=0.9, fit_error_mm=1.5)
+
+
+def test_the_fit_is_switched_between_frames_on_the_inference_thread():
+    estimator = _FitEstimator()
+    outputs = []
+
+    def on_output(out):
+        outputs.append(out)
+        if len(outputs) == 5:
+            engine.set_fit(False)
+
+    engine = LiveEngine(_Frames(12), estimator, on_output, EngineSettings(smoothing=True))
+    assert engine.fit
+    engine.source.open()
+    engine.start()
+    assert engine.join(timeout=20) and engine.error is None
+    assert not engine.fit and estimator.switched_on == ["inference"]
+    assert [o.result.confidence for o in outputs] == [0.9] * 5 + [None] * 7
+    # Smoothing starts afresh at the switch: the network's joints show at once, not a slide from the fit's.
+    np.testing.assert_allclose(outputs[5].joints_mm, outputs[5].result.network_joints_mm)
+    fitted, network = outputs[4].record(outputs[4].t_infer_end), outputs[5].record(outputs[5].t_infer_end)
+    assert (fitted["confidence"], fitted["fit_error_mm"]) == (0.9, 1.5)
+    assert (network["confidence"], network["fit_error_mm"]) == (None, None)
+
+
+def test_the_model_fit_turns_off_and_on_again_without_a_restart():
+    from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
+    from handpose_live.sources.synthetic import SyntheticCamera
+    from handpose_live.synthetic.animation import AnimationSettings
+
+    source = SyntheticCamera(AnimationSettings(width=320, height=240, fps=30.0), realtime=False, frames=9)
+    estimator = HandPoseEstimator(EstimatorOptions())
+    network_model = estimator.model
+    outputs = []
+
+    def on_output(out):
+        outputs.append(out)
+        if len(outputs) in (3, 6):
+            engine.set_fit(len(outputs) == 6)
+
+    engine = LiveEngine(source, estimator, on_output, EngineSettings(smoothing=False))
+    source.open()
+    engine.start()
+    assert engine.join(timeout=120) and engine.error is None
+    source.close()
+    assert len(outputs) == 9 and all(o.result.hand_found for o in outputs)
+    assert estimator.model is network_model  # the network was not loaded again
+    for k, out in enumerate(outputs):
+        r, fit_on = out.result, not 3 <= k < 6
+        assert ("fit" in r.timings_ms) == fit_on and (r.confidence is not None) == fit_on, k
+        assert (out.record(out.t_infer_end)["fit_error_mm"] is not None) == fit_on, k
+        moved = np.linalg.norm(out.joints_mm - r.network_joints_mm, axis=1).mean()
+        assert (moved > 0.5) == fit_on, (k, moved)  # the fitted joints, or exactly the network's

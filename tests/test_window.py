@@ -142,6 +142,30 @@ def test_keys_pause_smooth_record_and_quit_while_recording(qtbot, tmp_path, live
     assert numbers == list(range(numbers[0], engine.frames_captured)) and numbers[0] <= first + 1
 
 
+def test_key_m_switches_the_model_fit_live(qtbot, live_window):
+    from PyQt5 import QtCore
+
+    window, engine = live_window
+
+    def shown(fitted: bool) -> bool:
+        r = window.shown_result
+        return r is not None and r.hand_found and (r.confidence is not None) == fitted
+
+    # On by default: the panel gives the fit's figures and the 3D view has the model.
+    qtbot.waitUntil(lambda: shown(True) and "confidence" in window.overlay.text(), timeout=20000)
+    assert engine.fit and "model fit on" in window.overlay.text() and len(window.hand3d.model.pos) > 0
+    qtbot.keyClick(window, QtCore.Qt.Key_M)
+    assert not engine.fit and "model fit off" in window.overlay.text()
+    assert window.statusBar().currentMessage().startswith("model fit off")
+    # Without a restart, the next frames are the network's alone: no model, no second skeleton.
+    qtbot.waitUntil(lambda: shown(False), timeout=20000)
+    qtbot.waitUntil(lambda: len(window.hand3d.model.pos) == 0, timeout=5000)
+    assert len(window.hand3d.network_joints.pos) == 0 and "confidence" not in window.overlay.text()
+    qtbot.keyClick(window, QtCore.Qt.Key_M)
+    assert engine.fit
+    qtbot.waitUntil(lambda: shown(True) and "confidence" in window.overlay.text(), timeout=20000)
+
+
 # -- layout: fixed frames drawn in a window without an engine -------------------------------------
 VGA = Intrinsics(592.0, 592.0, 319.5, 239.5, 640, 480)
 FLAT_MM = 600.0  # depth_to_gray(600 mm) = 146: a flat wall at 600 mm shows as one gray everywhere
@@ -163,6 +187,18 @@ def _output(joints_mm: np.ndarray, depth_mm: np.ndarray | None = None, latency_s
     result = HandPoseResult(True, joints_mm, px, joints_mm.mean(axis=0), crop, {"infer": 5.0}, "CPU")
     t = time.perf_counter() - latency_s
     return FrameOutput(DepthFrame(depth_mm, intrinsics, 0.0, 0), result, joints_mm, px, None, t, t, t)
+
+
+def _fitted(out, left: bool = False):
+    """`out` as the model fit gives it: the network's joints 15 mm aside, a shape, the fit's figures."""
+    from dataclasses import replace
+
+    from handpose_live.hand.shape import HandShape
+
+    result = replace(out.result, network_joints_mm=out.joints_mm + [15.0, 0.0, 0.0],
+                     shape=replace(HandShape.default(), left=left), confidence=0.87, fit_error_mm=0.84,
+                     silhouette_error_px=1.23, timings_ms={"infer": 5.0, "fit": 4.5})
+    return replace(out, result=result)
 
 
 def _corner_hand() -> np.ndarray:
@@ -219,7 +255,7 @@ def test_key_help_never_overlaps_the_crop_view(qtbot, window):
         # Both whole inside the window, and the key help not cut short.
         assert window.rect().contains(crop) and window.rect().contains(keys), (size, crop, keys)
         assert window.help_label.width() >= window.help_label.sizeHint().width()
-        assert "space pause" in window.help_label.text()
+        assert "space pause" in window.help_label.text() and "m model fit" in window.help_label.text()
 
 
 def test_nothing_but_the_skeleton_covers_the_depth_image(qtbot, window):
@@ -290,7 +326,7 @@ def test_3d_view_has_labelled_camera_axes_and_a_frustum_at_the_camera(qtbot, win
     # The hand is drawn where it is relative to the camera, not re-centred.
     from handpose_live.ui.overlay import to_view
 
-    assert np.allclose(window.gl_joints.pos, to_view(joints))
+    assert np.allclose(window.hand3d.joints.pos, to_view(joints))
     # In the default view ('v' after turning it) both the camera marker and the whole hand are on
     # screen, and a saved screenshot shows them with the labels (drawn with QPainter, which a
     # plain grab() of the window loses under the GL image).
@@ -365,3 +401,47 @@ def test_latency_shown_is_a_recent_median_not_one_late_frame(qtbot, window, tmp_
     for _ in range(30):
         _show(qtbot, window, _output(_corner_hand(), latency_s=0.030))
     assert 30.0 <= shown_after_screenshot() < 36.0, window.overlay.text()
+
+
+def test_panel_gives_the_fit_and_the_3d_view_the_model_beside_the_network(qtbot, window):
+    import time
+
+    from handpose_live.ui.hand_items import model_discs
+    from handpose_live.ui.overlay import to_view
+
+    joints, _ = open_hand_facing_camera(450.0)
+    plain = _output(joints, np.full((480, 640), 800.0, np.float32))
+    _show(qtbot, window, plain)
+    hand = window.hand3d
+    assert "model fit off" in window.overlay.text() and "confidence" not in window.overlay.text()
+    assert len(hand.model.pos) == 0 and len(hand.network_joints.pos) == 0 and len(hand.network_bones.pos) == 0
+    for left, side in ((False, "right"), (True, "left")):
+        time.sleep(0.25)  # past the panel's refresh interval
+        fitted = _fitted(plain, left)
+        _show(qtbot, window, fitted)
+        lines = window.overlay.text().splitlines()
+        assert f"model fit on · {side} hand · confidence 0.87 · fit 4.5 ms · error 0.8 mm · silhouette 1.2 px" in lines
+        assert "infer 5.0 ms" in lines  # the fit's time is on its own line, not among the network's stages
+    # The network's joints faint beside the fitted skeleton, in 3D and as rings on the depth image.
+    network = fitted.result.network_joints_mm
+    np.testing.assert_allclose(hand.network_joints.pos, to_view(network), atol=1e-3)
+    np.testing.assert_allclose(window.hand2d.network.getData(), VGA.project(network)[:, :2].T, atol=1e-3)
+    np.testing.assert_allclose(hand.joints.pos, to_view(joints), atol=1e-3)
+    # The model: discs along the 15 finger cones, as wide as the fitted radii, on the skeleton shown.
+    centres, diameters, colours = model_discs(joints, fitted.result.shape)
+    radii = fitted.result.shape.joint_radii
+    assert len(centres) == 15 * 4 + 5 and np.allclose(centres[0], joints[1]) and diameters[0] == 2 * radii[1]
+    np.testing.assert_allclose(hand.model.pos, to_view(centres), atol=1e-3)
+    np.testing.assert_allclose(hand.model.size, diameters, rtol=1e-6)
+    assert np.all(colours[:, 3] < 0.5)  # translucent: the bones inside stay visible
+    # ... and drawn: the discs cover part of the view that the skeletons alone leave empty.
+    def lit() -> int:
+        rgb = _rgb(window.gl_view.grabFramebuffer()).astype(int)
+        return int((np.abs(rgb - [20, 20, 28]).max(axis=-1) > 20).sum())
+
+    with_model = lit()
+    hand.model.setVisible(False)
+    without = lit()
+    hand.model.setVisible(True)
+    assert with_model - without > 300, (with_model, without)
+    assert sum(n >= 3 for n in _finger_pixels(_rgb(window.gl_view.grabFramebuffer()))) == 5

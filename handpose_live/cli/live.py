@@ -6,8 +6,9 @@ from pathlib import Path
 
 from handpose_live.cli.common import PROVIDERS, add_command, nonnegative_int, positive_float, positive_int
 from handpose_live.sources.factory import CAMERAS
+from handpose_live.ui.overlay import KEY_HELP
 
-KEYS = "space pause · r record · s screenshot · v reset 3D view · f smoothing · q/Esc quit"
+KEYS = KEY_HELP  # the window's key help, for --help: one list of keys (overlay.py needs no Qt)
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +27,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                       help="ONNX Runtime intra-op threads (default: the cores less one, at most 4)")
     live.add_argument("--headless", action="store_true",
                       help="no window: one JSON line per frame on stdout (frame, timestamp_ms, hand_found, "
-                      "joints_mm, latency_ms)")
+                      "joints_mm, latency_ms, confidence, fit_error_mm)")
     live.add_argument("--output", type=Path, help="also write the per-frame results to a .jsonl or .csv file")
     live.add_argument("--no-realtime", action="store_true",
                       help="read recordings (and the synthetic camera) as fast as possible, every frame processed")
@@ -35,6 +36,8 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--screenshot", type=Path, help="save the window as a PNG when the run ends")
     live.add_argument("--record", type=Path, help="record the depth stream to this .bag while running")
     live.add_argument("--no-smoothing", action="store_true", help="show raw joints (no One Euro filter)")
+    live.add_argument("--no-fit", action="store_true",
+                      help="start without the hand-model fit: the network's joints (key m switches it live)")
 
 
 def run_live(args: argparse.Namespace) -> int:
@@ -45,7 +48,8 @@ def run_live(args: argparse.Namespace) -> int:
     return run(LiveOptions(
         camera=args.camera, recording=args.bag, model=args.model, provider=args.provider, headless=args.headless,
         output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
-        screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, threads=args.threads))
+        screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, threads=args.threads,
+        fit=not args.no_fit))
 
 
 def add_record_parser(sub: argparse._SubParsersAction) -> None:

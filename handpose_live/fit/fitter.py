@@ -21,6 +21,7 @@ from handpose_live.joints import NUM_JOINTS
 
 _NO_DT = np.zeros((1, 1))
 _NO_WINDOW = np.array([0.0, 0.0, 1.0])
+_NO_PREVIOUS = np.full((NUM_JOINTS, 3), np.nan)
 
 
 def _damping(translation: float, rotation: float, flexion: float, abduction: float, distal: float) -> np.ndarray:
@@ -44,6 +45,8 @@ class FitSettings:
     keypoints: float = 1.0  # × the per-joint weights of keypoints.NETWORK_WEIGHTS
     silhouette: float = 0.5
     dip_coupling: float = 2e4
+    collision: float = 0.2
+    temporal: float = 0.05  # toward the previous frame's fitted joints, while tracking (live)
     damping: tuple[float, float, float, float, float] = (1.0, 1e3, 200.0, 2e3, 500.0)  # t, R, flex, abd, distal
     min_points: int = 30  # fewer hand points: nothing to fit, confidence 0
     handedness_margin: float = 1.5  # fit both hands unless one's IK residual is this many times the other's
@@ -81,13 +84,14 @@ class Fitter:
         self._ik_damping = _damping(1e-2, 1e3, 50.0, 50.0, 50.0)
 
     def _solve(self, shape: HandShape, start: HandState, points, targets, target_weights, dt, origin, camera,
-               weights, iterations, damping, rigid_iterations=1):
+               weights, iterations, damping, rigid_iterations=1, previous=None):
         bl, bp, frames, sign, chains, left = shape_arrays(shape)
         r, t, a, joints, dist, sil = lm_fit(
             np.ascontiguousarray(start.rotation), np.asarray(start.translation, float).copy(),
             np.asarray(start.angles, float).copy(), bl, bp, frames, sign, chains, left,
             np.asarray(shape.joint_radii, float), self._palm[shape.left], FINGER_CONES, JOINT_SEGMENT, points,
-            targets, target_weights, dt, origin, camera, LO, HI, damping, np.asarray(weights, float), rigid_iterations, iterations)
+            targets, target_weights, _NO_PREVIOUS if previous is None else previous, dt, origin, camera, LO, HI,
+            damping, np.asarray(weights, float), rigid_iterations, iterations)
         return HandState(r, t, a), joints, dist, sil
 
     def inverse_kinematics(self, targets_mm: np.ndarray, left: bool) -> tuple[HandState, np.ndarray, float]:
@@ -96,7 +100,7 @@ class Fitter:
         targets = np.asarray(targets_mm, float)
         start = rigid_start(np.nan_to_num(targets), shape)
         state, joints, _, _ = self._solve(shape, start, np.zeros((0, 3)), targets, np.ones(NUM_JOINTS), _NO_DT,
-                                          _NO_WINDOW, np.zeros(4), (0.0, 1.0, 0.0, 0.0), self.settings.ik_iterations,
+                                          _NO_WINDOW, np.zeros(4), (0.0, 1.0, 0.0, 0.0, 0.0, 0.0), self.settings.ik_iterations,
                                           self._ik_damping)
         ok = np.all(np.isfinite(targets), axis=1)
         rms = float(np.sqrt(np.mean(np.sum((joints[ok] - targets[ok]) ** 2, axis=1)))) if ok.any() else np.inf
@@ -122,10 +126,13 @@ class Fitter:
             left = min(rms, key=rms.get)
             return FitResult(first[1], first[0], self.shapes[left], float("inf"), float("inf"), 0.0, len(obs.points))
         best = None
+        weights = (s.data, s.keypoints, s.silhouette, s.dip_coupling, s.collision,
+                   s.temporal if previous is not None else 0.0)
+        last = previous.joints_mm if previous is not None else None
         for shape, start in hypotheses:
             fitted, fjoints, dist, sil = self._solve(
-                shape, start, obs.points, network, NETWORK_WEIGHTS, obs.distance, obs.origin, camera,
-                (s.data, s.keypoints, s.silhouette, s.dip_coupling), s.iterations, self._damping, s.rigid_iterations)
+                shape, start, obs.points, network, NETWORK_WEIGHTS, obs.distance, obs.origin, camera, weights,
+                s.iterations, self._damping, s.rigid_iterations, last)
             err = float(np.median(dist))
             score = err + 2.0 * sil  # mm + px: both explain the data, the silhouette what is missing
             if best is None or score < best[0]:

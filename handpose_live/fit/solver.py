@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from handpose_live.fit.collision import PAIRS, add_collision
 from handpose_live.fit.data import add_data, data_distances
 from handpose_live.fit.jit import njit
 from handpose_live.fit.keypoints import add_keypoints
@@ -63,13 +64,14 @@ def rodrigues(w: np.ndarray) -> np.ndarray:
 
 @njit
 def lm_fit(rotation, translation, angles, shape_arrays_bl, shape_arrays_bp, base_frames, abduction_sign, chains,
-           left, radii, palm_hand, finger_cones, joint_segments, points, targets, target_weights, dt, origin,
+           left, radii, palm_hand, finger_cones, joint_segments, points, targets, target_weights, previous, dt, origin,
            camera, limits_lo, limits_hi, damping, weights, rigid_iterations, full_iterations):
     """Fit the hand to `points` from (rotation, translation, angles): `rigid_iterations` moving the
     whole hand only, then `full_iterations`; returns the fitted state, its joints, each point's
     final |distance| (mm) and the silhouette's mean distance (px).
 
-    weights: data, keypoints, silhouette, DIP coupling.
+    weights: data, keypoints (toward `targets`), silhouette, DIP coupling, collision, temporal (toward
+    `previous`, the last frame's fitted joints; NaN rows are skipped).
     """
     rotation, translation, angles = rotation.copy(), translation.copy(), angles.copy()
     distances = np.zeros(points.shape[0])
@@ -94,6 +96,11 @@ def lm_fit(rotation, translation, angles, shape_arrays_bl, shape_arrays_bp, base
                                        weights[2])
         if weights[3] > 0:
             add_dip_coupling(h, g, angles, weights[3])
+        if weights[4] > 0 and it >= rigid_iterations:
+            add_collision(h, g, cones, segments, PAIRS, axes, pivots, translation, weights[4])
+        if weights[5] > 0:
+            add_keypoints(h, g, joints, previous, np.ones(joints.shape[0]), joint_segments, axes, pivots,
+                          translation, weights[5])
         for d in range(28):
             h[d, d] += damping[d] if (it >= rigid_iterations or d < 6) else RIGID_LOCK
         step = cholesky_solve(h, g)

@@ -30,7 +30,7 @@ JOINT_RADII_MM = np.array(
 )
 PALM_THICKNESS_MM = 27.0
 # Abduction sign per finger so that positive abduction spreads a finger away from the middle.
-ABDUCTION_SIGN = np.array([1.0, -1.0, -1.0, 1.0, 1.0])
+ABDUCTION_SIGN = np.array([1.0, 1.0, -1.0, -1.0, -1.0])
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

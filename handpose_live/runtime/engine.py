@@ -25,11 +25,13 @@ from handpose_live.types import DepthFrame, HandPoseResult
 
 
 class Estimator(Protocol):
-    """What the engine needs of a HandPoseEstimator."""
+    """What the engine needs of a HandPoseEstimator (set_fit only once the model fit is switched)."""
 
     provider: str
 
     def estimate(self, depth_mm: np.ndarray, intrinsics) -> HandPoseResult: ...
+
+    def set_fit(self, on: bool) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class FrameOutput:
 
     def record(self, t_display: float) -> dict:
         """The frame as one line of --headless / --output (joint values rounded to 0.1 mm)."""
-        return frame_record(self.frame, self.result.hand_found, self.joints_mm, (t_display - self.t_capture) * 1000.0)
+        r = self.result
+        return frame_record(self.frame, r.hand_found, self.joints_mm, (t_display - self.t_capture) * 1000.0,
+                            confidence=r.confidence, fit_error_mm=r.fit_error_mm)
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,9 @@ class LiveEngine:
         self.on_output = on_output
         self.settings = settings
         self.smoothing = settings.smoothing
+        # The fit as asked (any thread) and as the estimator has it: only the inference thread switches
+        # the estimator, between two frames, so a frame never sees the fit change halfway.
+        self._fit = self._estimator_fit = _fit_of(estimator)
         self.slot: LatestSlot[Captured] = LatestSlot(block=not source.realtime)
         self.capture_rate = RateMeter()
         self.inference_rate = RateMeter()
@@ -137,6 +144,15 @@ class LiveEngine:
     def set_paused(self, paused: bool) -> None:
         """Hold or resume reading the source."""
         (self._running.clear if paused else self._running.set)()
+
+    @property
+    def fit(self) -> bool:
+        """True while the model fit is on (as last asked: it takes effect from the next frame)."""
+        return self._fit
+
+    def set_fit(self, on: bool) -> None:
+        """Turn the model fit on or off without restarting (the inference thread switches the estimator)."""
+        self._fit = bool(on)
 
     @property
     def dropped(self) -> int:
@@ -252,6 +268,13 @@ class LiveEngine:
     def _process(self, item: Captured) -> FrameOutput:
         t0 = time.perf_counter()
         frame = item.frame
+        fit = self._fit
+        if fit != self._estimator_fit:
+            self.estimator.set_fit(fit)
+            self._estimator_fit = fit
+            # Fitted and network joints differ by millimetres: smoothing across the switch would
+            # show a slow slide from one to the other instead of the new answer.
+            self._filter.reset()
         result = self.estimator.estimate(frame.depth_mm, frame.intrinsics)
         if result.hand_found and self.smoothing:
             joints = self._filter(result.joints_mm, frame.timestamp_s)
@@ -264,3 +287,9 @@ class LiveEngine:
         self.inference_rate.tick(t1)
         self.stages.add(result.timings_ms)
         return FrameOutput(frame, result, joints, pixels, item.truth_mm, item.t_capture, t0, t1)
+
+
+def _fit_of(estimator: Estimator) -> bool:
+    """Whether the estimator starts with the model fit on (an estimator without the option has none)."""
+    options = getattr(estimator, "options", None)
+    return bool(getattr(options, "fit", False))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 from typing import IO
 
@@ -15,22 +16,41 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv")
 
 
 def frame_record(frame: DepthFrame, hand_found: bool, joints_mm: np.ndarray, latency_ms: float | None,
-                 joint_decimals: int = 1) -> dict:
+                 joint_decimals: int = 1, confidence: float | None = None, fit_error_mm: float | None = None) -> dict:
     """One frame's line of --headless / --output / .gt.jsonl: frame, timestamp_ms, hand_found,
-    joints_mm (21 × [x, y, z], [] without a hand) and latency_ms (None where there is none)."""
+    joints_mm (21 × [x, y, z], [] without a hand), latency_ms, and the model fit's confidence (0-1)
+    and fit_error_mm (median data → model mm); None where there is none (no hand, the fit off, truth)."""
     return {
         "frame": int(frame.frame_number),
         "timestamp_ms": round(frame.timestamp_s * 1000.0, 3),
         "hand_found": bool(hand_found),
         "joints_mm": np.round(joints_mm, joint_decimals).tolist(),
-        "latency_ms": None if latency_ms is None else round(latency_ms, 2),
+        "latency_ms": _rounded(latency_ms, 2),
+        "confidence": _rounded(confidence, 3),
+        "fit_error_mm": _rounded(fit_error_mm, 2),
     }
+
+
+def _rounded(value: float | None, decimals: int) -> float | None:
+    """A plain float rounded for the file, or None (also for NaN or inf, which JSON has no word for)."""
+    return None if value is None or not math.isfinite(value) else round(float(value), decimals)
+
+
+# The scalar keys, in the CSV's column order; the joints follow them.
+SCALAR_KEYS = ("frame", "timestamp_ms", "hand_found", "latency_ms", "confidence", "fit_error_mm")
 
 
 def csv_header() -> list[str]:
     """CSV columns: the scalar keys, then x, y, z of every joint in canonical order."""
     joints = [f"{j.name.lower()}_{axis}" for j in Joint for axis in "xyz"]
-    return ["frame", "timestamp_ms", "hand_found", "latency_ms", *joints]
+    return [*SCALAR_KEYS, *joints]
+
+
+def _csv_cell(value) -> object:
+    """A CSV cell: booleans as 0/1, None as an empty cell."""
+    if isinstance(value, bool):
+        return int(value)
+    return "" if value is None else value
 
 
 class RecordWriter:
@@ -53,8 +73,7 @@ class RecordWriter:
         """Append one frame's record."""
         if self._csv is not None:
             flat = [v for joint in record["joints_mm"] for v in joint] or [""] * (3 * len(Joint))
-            latency = "" if record["latency_ms"] is None else record["latency_ms"]
-            self._csv.writerow([record["frame"], record["timestamp_ms"], int(record["hand_found"]), latency, *flat])
+            self._csv.writerow([*(_csv_cell(record[k]) for k in SCALAR_KEYS), *flat])
         else:
             self._file.write(json.dumps(record) + "\n")
         self._file.flush()

@@ -41,6 +41,7 @@ class LiveOptions:
     record: Path | None = None
     smoothing: bool = True
     threads: int | None = None
+    fit: bool = True  # the hand model fitted after the network (--no-fit: the network's joints)
 
 
 @dataclass
@@ -90,7 +91,7 @@ def open_parts(options: LiveOptions) -> tuple[FrameSource, HandPoseEstimator]:
     """The opened source and the estimator, or AppError with the reason."""
     try:
         estimator = HandPoseEstimator(EstimatorOptions(model_path=options.model, provider=options.provider,
-                                                       threads=options.threads))
+                                                       threads=options.threads, fit=options.fit))
     except ModelError as e:
         raise AppError(str(e)) from None
     try:

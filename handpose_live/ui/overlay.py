@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from handpose_live.joints import BONES, FINGER_COLORS_BGR, JOINT_FINGER, WRIST_COLOR_BGR
+from handpose_live.types import HandPoseResult
 
 # Camera frame (x right, y down, z forward) → the 3D view's frame (X right, Y forward, Z up).
 CAMERA_TO_VIEW = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -11,7 +12,7 @@ CAMERA_TO_VIEW = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 # The legend says "little" where the code says "pinky": the word a user reads on a hand diagram.
 LEGEND_NAMES: tuple[str, ...] = ("thumb", "index", "middle", "ring", "little", "wrist")
 
-KEY_HELP = "space pause · r record · s screenshot · v reset 3D view · f smoothing · q/Esc quit"
+KEY_HELP = "space pause · r record · s screenshot · v reset 3D view · f smoothing · m model fit · q/Esc quit"
 
 
 def finger_rgb(finger: int) -> tuple[int, int, int]:
@@ -58,11 +59,35 @@ def crop_to_gray(crop: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip((1.0 - crop) * 127.5, 0.0, 255.0).astype(np.uint8))
 
 
+def fit_line(fit_on: bool, result: HandPoseResult | None, fit_ms: float | None) -> str:
+    """The panel's line about the model fit: off, or the shown frame's side, confidence and errors."""
+    if not fit_on:
+        return "model fit off (m) · network joints"
+    ms = f" · fit {fit_ms:.1f} ms" if fit_ms is not None else ""
+    if result is None or not result.hand_found:
+        return f"model fit on{ms} · no hand"
+    if result.confidence is None:  # the frame just after the key, still estimated without the fit
+        return f"model fit on{ms} · starting"
+    side = "left" if result.shape is not None and result.shape.left else "right"
+    return (f"model fit on · {side} hand · confidence {result.confidence:.2f}{ms} · error "
+            f"{_figure(result.fit_error_mm, 'mm')} · silhouette {_figure(result.silhouette_error_px, 'px')}")
+
+
+def _figure(value: float | None, unit: str) -> str:
+    """One decimal and the unit, or a dash where the fit gave no finite value."""
+    return f"{value:.1f} {unit}" if value is not None and np.isfinite(value) else f"– {unit}"
+
+
 def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float], latency_ms: float | None,
                  latency_frames: int, stages_ms: dict[str, float], dropped: int, smoothing: bool, paused: bool,
-                 recording: str | None, truth_error_mm: float | None) -> str:
+                 recording: str | None, truth_error_mm: float | None, fit_on: bool = False,
+                 fit_result: HandPoseResult | None = None) -> str:
     """The text panel's lines (plain text, monospace); key help and messages live in the status bar."""
     cap, inf, disp = fps
+    # The fit's time goes on the fit's own line, and not at all while it is off (its median would
+    # otherwise linger in the stage line from before the key).
+    stages_ms = dict(stages_ms)
+    fit_ms = stages_ms.pop("fit", None)
     # A median over recent frames, not the last frame's value: one late frame (a GC pause, another
     # process) would otherwise be what a screenshot shows.
     latency = f"{latency_ms:6.1f} ms" if latency_ms is not None else "   – ms"
@@ -70,6 +95,7 @@ def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float],
              f"FPS capture {cap:5.1f} · inference {inf:5.1f} · display {disp:5.1f}",
              f"latency {latency} capture→display, median of {latency_frames} frames",
              " · ".join(f"{k} {v:.1f}" for k, v in stages_ms.items()) + " ms" if stages_ms else "stages – ms",
+             fit_line(fit_on, fit_result, fit_ms),
              f"dropped {dropped} · smoothing {'on' if smoothing else 'off'}"
              + (f" · error vs truth {truth_error_mm:5.1f} mm" if truth_error_mm is not None else "")]
     flags = ([f"● REC {recording}"] if recording else []) + (["PAUSED (space)"] if paused else [])

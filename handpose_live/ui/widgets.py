@@ -1,5 +1,8 @@
-"""Small widgets of the live window's panel (crop view, finger legend) and its screen fitting."""
+"""Small widgets of the live window's panel (crop view, finger legend), its font, file names and
+its screen fitting."""
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from PyQt5 import QtCore, QtGui, QtWidgets
@@ -10,6 +13,20 @@ CROP_SIDE = 96  # the network input is 96×96: shown at its true size, one scree
 # What a window manager adds around the client area (title bar, borders): the window is only
 # known to fit once its frame fits too, and the frame is unknown before the window is shown.
 FRAME_ALLOWANCE = QtCore.QSize(16, 48)
+
+
+def stamp() -> str:
+    """The local time for a file name, e.g. 20250101-120000-123."""
+    # Milliseconds too: two recordings started within a second must not collide.
+    now = time.time()
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now * 1000) % 1000:03d}"
+
+
+def mono_font() -> QtGui.QFont:
+    """The panel's and key help's font: the system's fixed-width one at 9 pt."""
+    font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont)
+    font.setPointSize(9)
+    return font
 
 
 def available_geometry(widget: QtWidgets.QWidget) -> QtCore.QRect:

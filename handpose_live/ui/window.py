@@ -1,7 +1,8 @@
 """The live window: the depth image with the 2D skeleton, a rotatable 3D skeleton in the camera's
-frame (axes, frustum, floor grid), and below them a panel with the network's crop, rates, latency,
-per-stage times and the finger legend; key help and messages in the status bar. Nothing is drawn
-over the depth image but the skeleton.
+frame (axes, frustum, floor grid) with the fitted hand model and the network's joints beside it,
+and below them a panel with the network's crop, rates, latency, per-stage times, the model fit's
+figures and the finger legend; key help and messages in the status bar. Nothing is drawn over the
+depth image but the skeleton (and, with the fit on, the network's joints as faint rings).
 
 The window never waits for the camera or the network: the engine's inference thread hands each
 result over with `submit()`, and only the newest one is drawn (older ones are skipped, not
@@ -22,19 +23,11 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 from handpose_live.runtime.engine import FrameOutput, LiveEngine
 from handpose_live.runtime.timing import RateMeter
 from handpose_live.sources.base import SourceError
-from handpose_live.ui.overlay import (
-    BONE_COLORS_RGBA,
-    BONE_INDEX,
-    FINGER_BONE_INDEX,
-    JOINT_COLORS_RGBA,
-    KEY_HELP,
-    depth_to_gray,
-    finger_rgb,
-    overlay_text,
-    to_view,
-)
+from handpose_live.types import HandPoseResult
+from handpose_live.ui.hand_items import Hand2D, Hand3D
+from handpose_live.ui.overlay import KEY_HELP, depth_to_gray, overlay_text
 from handpose_live.ui.scene3d import CameraScene
-from handpose_live.ui.widgets import CropView, FingerLegend, available_geometry, fit_to_screen
+from handpose_live.ui.widgets import CropView, FingerLegend, available_geometry, fit_to_screen, mono_font, stamp
 
 NEAR_MM, FAR_MM = 150.0, 1200.0
 OVERLAY_HZ = 5.0
@@ -54,18 +47,6 @@ def qt_application() -> QtWidgets.QApplication:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["handpose-live"])
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     return app
-
-
-def _stamp() -> str:
-    # Milliseconds too: two recordings started within a second must not collide.
-    now = time.time()
-    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now * 1000) % 1000:03d}"
-
-
-def _mono_font() -> QtGui.QFont:
-    font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont)
-    font.setPointSize(9)
-    return font
 
 
 class LiveWindow(QtWidgets.QMainWindow):
@@ -90,6 +71,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._display_rate = RateMeter()
         self._recent_latency: collections.deque[float] = collections.deque(maxlen=LATENCY_FRAMES)
         self._truth_error: float | None = None
+        self.shown_result: HandPoseResult | None = None  # the result drawn last (its fit figures are in the panel)
         self._last_overlay = 0.0
         self.frames_shown = 0
         self._build()
@@ -113,7 +95,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(central)
         # Key help sits in the status bar, apart from the panel: it can never cover the crop.
         self.help_label = QtWidgets.QLabel(KEY_HELP)
-        self.help_label.setFont(_mono_font())
+        self.help_label.setFont(mono_font())
         self.statusBar().addPermanentWidget(self.help_label)
         # Whole, however narrow the window: the status bar does not pass its widgets' widths on.
         self.help_label.setMinimumWidth(self.help_label.sizeHint().width())
@@ -130,15 +112,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         lut[0] = (28, 32, 52)  # no data: dark blue, so holes are told apart from far surfaces
         self.depth_item.setLookupTable(lut)
         self.view.addItem(self.depth_item)
-        self.bone_items = []
-        for finger in range(len(FINGER_BONE_INDEX)):
-            item = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(finger_rgb(finger), width=3))
-            self.view.addItem(item)
-            self.bone_items.append(item)
-        self.joint_item = pg.ScatterPlotItem(size=7, pen=pg.mkPen("k"), brush=pg.mkBrush(255, 255, 255))
-        self.view.addItem(self.joint_item)
-        self.centre_item = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen((255, 80, 80), width=2))
-        self.view.addItem(self.centre_item)
+        self.hand2d = Hand2D(self.view)
         return self.image_widget
 
     def _build_3d(self) -> QtWidgets.QWidget:
@@ -146,10 +120,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.gl_view.setBackgroundColor((20, 20, 28))
         self.gl_view.setMinimumSize(240, 240)
         self.scene = CameraScene(self.gl_view)
-        self.gl_bones = gl.GLLinePlotItem(mode="lines", width=4, antialias=True)
-        self.gl_view.addItem(self.gl_bones)
-        self.gl_joints = gl.GLScatterPlotItem(size=10, pxMode=True)
-        self.gl_view.addItem(self.gl_joints)
+        self.hand3d = Hand3D(self.gl_view)
         return self.gl_view
 
     def _build_panel(self) -> QtWidgets.QWidget:
@@ -161,10 +132,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.crop_view = CropView()
         row.addWidget(self.crop_view, 0, QtCore.Qt.AlignTop)
         self.overlay = QtWidgets.QLabel()
-        self.overlay.setFont(_mono_font())
+        self.overlay.setFont(mono_font())
         self.overlay.setAlignment(QtCore.Qt.AlignLeft | QtCore.Qt.AlignTop)
         # Room for all its lines from the start, so a REC / PAUSED line does not resize the views.
-        self.overlay.setMinimumHeight(QtGui.QFontMetrics(self.overlay.font()).lineSpacing() * 6 + 4)
+        self.overlay.setMinimumHeight(QtGui.QFontMetrics(self.overlay.font()).lineSpacing() * 7 + 4)
         row.addWidget(self.overlay, 1)
         self.legend = FingerLegend()
         row.addWidget(self.legend, 0, QtCore.Qt.AlignTop)
@@ -225,25 +196,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.depth_item.setImage(depth_to_gray(frame.depth_mm, NEAR_MM, FAR_MM), autoLevels=False, levels=(0, 255))
         self.scene.set_intrinsics(frame.intrinsics)
         found = out.result.hand_found
-        if found:
-            for item, index in zip(self.bone_items, FINGER_BONE_INDEX):
-                pts = out.joints_px[index]
-                item.setData(pts[:, 0], pts[:, 1])
-            self.joint_item.setData(pos=out.joints_px)
-            self.centre_item.setData(pos=frame.intrinsics.project(out.result.center_mm[None])[:, :2])
-            self.crop_view.show_crop(out.result.crop)
-            # Where the hand really is: the 3D view is in the camera's frame, camera at the origin.
-            pts3 = to_view(out.joints_mm)
-            self.gl_bones.setData(pos=pts3[BONE_INDEX], color=BONE_COLORS_RGBA)
-            self.gl_joints.setData(pos=pts3, color=JOINT_COLORS_RGBA)
-        else:
-            for item in self.bone_items:
-                item.setData([], [])
-            self.joint_item.setData(pos=np.zeros((0, 2)))
-            self.centre_item.setData(pos=np.zeros((0, 2)))
-            self.crop_view.show_crop(None)
-            self.gl_bones.setData(pos=np.zeros((0, 3)))
-            self.gl_joints.setData(pos=np.zeros((0, 3)))
+        self.hand2d.show(out, frame.intrinsics)
+        # Where the hand really is: the 3D view is in the camera's frame, camera at the origin.
+        self.hand3d.show(out)
+        self.crop_view.show_crop(out.result.crop if found else None)
+        self.shown_result = out.result
         if found and out.truth_mm is not None:
             self._truth_error = float(np.linalg.norm(out.joints_mm - out.truth_mm, axis=1).mean())
         else:
@@ -257,14 +214,25 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._last_overlay = now
         e = self.engine
         recent = self._recent_latency
+        shown = self.shown_result
+        # Without an engine (frames handed over directly) the stage times are the shown frame's own.
+        stages = e.stages.median() if e else dict(shown.timings_ms) if shown else {}
         text = overlay_text(
             source=self.source_name, provider=self.provider,
             fps=(e.capture_rate.rate(now), e.inference_rate.rate(now), self._display_rate.rate(now)) if e else (0, 0, 0),
             latency_ms=float(np.median(recent)) if recent else None, latency_frames=len(recent),
-            stages_ms=e.stages.median() if e else {}, dropped=e.dropped if e else 0,
+            stages_ms=stages, dropped=e.dropped if e else 0,
             smoothing=e.smoothing if e else True, paused=bool(e and e.paused),
-            recording=e.recording.name if e and e.recording else None, truth_error_mm=self._truth_error)
+            recording=e.recording.name if e and e.recording else None, truth_error_mm=self._truth_error,
+            fit_on=self.fit_on, fit_result=shown)
         self.overlay.setText(text)
+
+    @property
+    def fit_on(self) -> bool:
+        """The model fit as the engine has it; without an engine, whether the shown frame was fitted."""
+        if self.engine is not None:
+            return self.engine.fit
+        return self.shown_result is not None and self.shown_result.confidence is not None
 
     def _say(self, message: str | None) -> None:
         """Show a message in the status bar (None clears it)."""
@@ -310,7 +278,7 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     # -- keys ------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        """space pause · r record · s screenshot · v reset view · f smoothing · q/Esc quit."""
+        """space pause · r record · s screenshot · v reset view · f smoothing · m model fit · q/Esc quit."""
         key = event.key()
         e = self.engine
         if key in (QtCore.Qt.Key_Q, QtCore.Qt.Key_Escape):
@@ -321,8 +289,12 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.reset_view()
         elif key == QtCore.Qt.Key_F and e is not None:
             e.smoothing = not e.smoothing
+        elif key == QtCore.Qt.Key_M and e is not None:
+            e.set_fit(not e.fit)
+            self._say("model fit on: the fitted hand, the network's joints faint" if e.fit
+                      else "model fit off: the network's joints")
         elif key == QtCore.Qt.Key_S:
-            path = Path(f"handpose-live-{_stamp()}.png")
+            path = Path(f"handpose-live-{stamp()}.png")
             self._say(f"saved {path}" if self.save_screenshot(path) else self.screenshot_error)
         elif key == QtCore.Qt.Key_R and e is not None:
             self._toggle_recording()
@@ -339,7 +311,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             self._say(f"recorded {n} frames to {name}")
             return
         try:
-            e.start_recording(Path(f"handpose-live-{_stamp()}.bag"))
+            e.start_recording(Path(f"handpose-live-{stamp()}.bag"))
             self._say(None)
         except SourceError as err:
             self._say(str(err))
