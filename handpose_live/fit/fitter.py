@@ -112,10 +112,12 @@ class Fitter:
         never raises for bad depth: a fit with nothing to explain comes back with confidence 0."""
         s = self.settings
         network = np.asarray(network_joints, float)
-        starts = {left: self.inverse_kinematics(network, left) for left in (False, True)}
-        # The network does not say which hand it sees: both are fitted, unless IK tells them apart clearly.
+        # The network does not say which hand it sees: both are fitted, unless IK tells them apart
+        # clearly, or a confident previous fit already knows (a tracked hand does not change sides).
+        sides = (previous.shape.left,) if previous is not None else (False, True)
+        starts = {left: self.inverse_kinematics(network, left) for left in sides}
         rms = {left: v[2] for left, v in starts.items()}
-        hands = [left for left in (False, True) if rms[left] <= s.handedness_margin * min(rms.values())]
+        hands = [left for left in sides if rms[left] <= s.handedness_margin * min(rms.values())]
         hypotheses = [(self.shapes[left], starts[left][0]) for left in hands]
         if previous is not None:
             hypotheses.append((previous.shape, previous.state))

@@ -10,7 +10,7 @@ model's metadata.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -111,8 +111,6 @@ class HandPoseEstimator:
 
     def set_fit(self, on: bool) -> None:
         """Turn the model fit on or off from the next estimate() (call it between frames, on their thread)."""
-        from dataclasses import replace  # local: this method is the only user
-
         if on and self.fit_stage is None:
             self.fit_stage = FitStage(self.options.fit_settings)
         elif not on:
