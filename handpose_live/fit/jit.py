@@ -1,27 +1,12 @@
-"""numba's njit as the fit uses it (cached, no GIL), and small vector helpers without BLAS."""
+"""The compiled helpers the fit's terms share: njit (cached, no GIL), a dot product without BLAS,
+and the Jacobian row of a point and its accumulation into the normal equations."""
 from __future__ import annotations
 
 import numpy as np
 
-try:  # numba is a dependency; without it the kernels run (slowly) as plain Python.
-    import numba
+from handpose_live.hand.kinematics_jit import njit
 
-    njit = numba.njit(cache=True, nogil=True)
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    numba = None
-
-    def njit(f):
-        return f
-
-
-@njit
-def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a × b for 3-vectors."""
-    out = np.empty(3)
-    out[0] = a[1] * b[2] - a[2] * b[1]
-    out[1] = a[2] * b[0] - a[0] * b[2]
-    out[2] = a[0] * b[1] - a[1] * b[0]
-    return out
+__all__ = ["njit", "dot", "point_row", "add_row"]
 
 
 @njit

@@ -12,7 +12,7 @@ from handpose_live.fit.keypoints import add_keypoints
 from handpose_live.fit.limits import add_dip_coupling, project_limits
 from handpose_live.fit.model import build_cones
 from handpose_live.fit.silhouette import add_silhouette
-from handpose_live.hand.kinematics_jit import posed_kinematics
+from handpose_live.hand.kinematics_jit import matmul3, posed_kinematics
 
 RIGID_LOCK = 1e12  # damping that freezes the joint angles in the rigid iteration
 
@@ -82,7 +82,7 @@ def lm_fit(rotation, translation, angles, shape_arrays_bl, shape_arrays_bp, base
     for it in range(rigid_iterations + full_iterations):
         joints, axes, pivots = posed_kinematics(shape_arrays_bl, shape_arrays_bp, base_frames, abduction_sign,
                                                 chains, left, rotation, translation, angles)
-        to_camera = _mat3(rotation, mirror)
+        to_camera = matmul3(rotation, mirror)
         cones, segments = build_cones(joints, radii, palm_hand, to_camera, translation, finger_cones)
         h = np.zeros((28, 28))
         g = np.zeros(28)
@@ -108,14 +108,14 @@ def lm_fit(rotation, translation, angles, shape_arrays_bl, shape_arrays_bp, base
         norm = np.sqrt(rot[0] * rot[0] + rot[1] * rot[1] + rot[2] * rot[2])
         if norm > 0.3:  # beyond ~17° the linearisation no longer holds
             rot *= 0.3 / norm
-        rotation = _mat3(rodrigues(rot), rotation)
+        rotation = matmul3(rodrigues(rot), rotation)
         translation += step[0:3]
         angles += step[6:28]
         project_limits(angles, limits_lo, limits_hi)
     joints, axes, pivots = posed_kinematics(shape_arrays_bl, shape_arrays_bp, base_frames, abduction_sign, chains,
                                             left, rotation, translation, angles)
     # The final distances and silhouette error, of the final state.
-    cones, segments = build_cones(joints, radii, palm_hand, _mat3(rotation, mirror), translation, finger_cones)
+    cones, segments = build_cones(joints, radii, palm_hand, matmul3(rotation, mirror), translation, finger_cones)
     h = np.zeros((28, 28))
     g = np.zeros(28)
     if points.shape[0] > 0:
@@ -123,12 +123,3 @@ def lm_fit(rotation, translation, angles, shape_arrays_bl, shape_arrays_bp, base
     if dt.shape[0] > 1:
         _, sil_px = add_silhouette(h, g, cones, segments, cones.shape[0], dt, origin, camera, axes, pivots, translation, 1.0)
     return rotation, translation, angles, joints, distances, sil_px
-
-
-@njit
-def _mat3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.zeros((3, 3))
-    for i in range(3):
-        for j in range(3):
-            out[i, j] = a[i, 0] * b[0, j] + a[i, 1] * b[1, j] + a[i, 2] * b[2, j]
-    return out

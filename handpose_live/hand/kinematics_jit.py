@@ -12,18 +12,18 @@ from handpose_live.joints import FINGER_JOINTS
 try:  # numba is a dependency, but the numpy path keeps the hand usable without it.
     import numba
 
-    _njit = numba.njit(cache=True, nogil=True)
+    njit = numba.njit(cache=True, nogil=True)
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     numba = None
 
-    def _njit(f):
+    def njit(f):
         return f
 
 
 CHAINS = np.array(FINGER_JOINTS, np.int64)  # (5, 4): base, then the far end of each bone
 
 
-@_njit
+@njit
 def _rot_x(a: float) -> np.ndarray:
     c, s = np.cos(a), np.sin(a)
     out = np.zeros((3, 3))
@@ -32,7 +32,7 @@ def _rot_x(a: float) -> np.ndarray:
     return out
 
 
-@_njit
+@njit
 def _rot_z(a: float) -> np.ndarray:
     c, s = np.cos(a), np.sin(a)
     out = np.zeros((3, 3))
@@ -41,8 +41,8 @@ def _rot_z(a: float) -> np.ndarray:
     return out
 
 
-@_njit
-def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+@njit
+def matmul3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """3×3 · 3×3 (numba's @ needs SciPy's BLAS, and loops are faster at this size anyway)."""
     out = np.zeros((3, 3))
     for i in range(3):
@@ -51,7 +51,7 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-@_njit
+@njit
 def _apply(m: np.ndarray, v: np.ndarray) -> np.ndarray:
     """3×3 · 3-vector."""
     out = np.empty(3)
@@ -60,8 +60,8 @@ def _apply(m: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
-@_njit
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+@njit
+def cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty(3)
     out[0] = a[1] * b[2] - a[2] * b[1]
     out[1] = a[2] * b[0] - a[0] * b[2]
@@ -69,14 +69,14 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-@_njit
+@njit
 def posed_kinematics(bone_lengths, base_positions, base_frames, abduction_sign, chains, left, rotation,
                      translation, angles):
     """Camera-frame joints (21, 3), DOF axes (28, 3) and pivots (28, 3) of a posed hand."""
     mirror = np.eye(3)
     if left:
         mirror[0, 0] = -1.0
-    to_camera = _matmul(rotation, mirror)
+    to_camera = matmul3(rotation, mirror)
     sense = -1.0 if left else 1.0
     joints = np.zeros((21, 3))
     axes = np.zeros((28, 3))
@@ -86,7 +86,7 @@ def posed_kinematics(bone_lengths, base_positions, base_frames, abduction_sign, 
         a = angles[2 + 4 * f: 6 + 4 * f]  # base flexion, abduction, middle, distal
         s = abduction_sign[f]
         frame = np.ascontiguousarray(base_frames[f])
-        after_abduction = _matmul(frame, _rot_z(-s * a[1]))
+        after_abduction = matmul3(frame, _rot_z(-s * a[1]))
         base = _apply(to_camera, base_positions[f]) + translation
         joints[chains[f, 0]] = base
         d = 8 + 4 * f
@@ -94,20 +94,20 @@ def posed_kinematics(bone_lengths, base_positions, base_frames, abduction_sign, 
         pivots[d + 1] = base
         axes[d] = sense * _apply(to_camera, np.ascontiguousarray(after_abduction[:, 0]))
         pivots[d] = base
-        rot = _matmul(after_abduction, _rot_x(a[0]))
+        rot = matmul3(after_abduction, _rot_x(a[0]))
         p = base.copy()
         for k in range(3):
             if k > 0:
                 dof = d + 1 + k  # the middle (k = 1) and distal (k = 2) hinges
                 axes[dof] = sense * _apply(to_camera, np.ascontiguousarray(rot[:, 0]))
                 pivots[dof] = p
-                rot = _matmul(rot, _rot_x(a[1 + k]))
+                rot = matmul3(rot, _rot_x(a[1 + k]))
             p = p + _apply(to_camera, np.ascontiguousarray(rot[:, 1])) * bone_lengths[f, k]
             joints[chains[f, k + 1]] = p
     return joints, axes, pivots
 
 
-@_njit
+@njit
 def points_jacobian(points, segments, axes, pivots, translation):
     """d point / d DOF (N, 3, 28) of camera-frame points riding on `segments` (see jacobians.py)."""
     n = points.shape[0]
@@ -130,7 +130,7 @@ def points_jacobian(points, segments, axes, pivots, translation):
         for dof in (d, d + 1, d + 2, d + 3):
             if (dof == d + 2 and k < 1) or (dof == d + 3 and k < 2):
                 continue
-            col = _cross(axes[dof], p - pivots[dof])
+            col = cross3(axes[dof], p - pivots[dof])
             jac[i, 0, dof], jac[i, 1, dof], jac[i, 2, dof] = col[0], col[1], col[2]
     return jac
 
