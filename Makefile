@@ -45,6 +45,8 @@ $(STAMP): requirements.txt pyproject.toml | system-deps
 	-@$(BIN)/pip install -q --no-index --no-deps torch >/dev/null 2>&1
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps -e .
+	@# numba compiles the model fit on first use (~20 s): done here once, so no first frame waits for it.
+	$(BIN)/python -m handpose_live.fit.warmup
 	@touch $@
 
 # Azure Kinect / Orbbec Femto: pyk4a-bundle needs numpy < 2, the app numpy >= 2, so it lives in

@@ -137,3 +137,29 @@ def test_collision_pushes_crossed_neighbouring_fingers_apart():
     assert energy > 0.0 and np.abs(g[:8]).max() == 0.0  # only finger angles answer, not the whole hand
     step = np.linalg.solve(h + np.eye(28) * 1e-6, g)
     assert energy_and_system(crossed + 0.5 * step[6:])[0] < energy  # a step apart lowers the penetration
+
+
+def test_cached_kernels_are_dropped_when_a_fit_or_hand_source_changes(tmp_path, monkeypatch):
+    import importlib
+    import shutil
+    from pathlib import Path
+
+    import handpose_live
+
+    # A copy of the two packages, so that the real cache is left alone.
+    package = Path(handpose_live.__file__).parent
+    copy = tmp_path / "handpose_live"
+    for sub in ("hand", "fit"):
+        shutil.copytree(package / sub, copy / sub, ignore=shutil.ignore_patterns("__pycache__"))
+    jit = importlib.import_module("handpose_live.fit.jit")
+    monkeypatch.setattr(jit, "__file__", str(copy / "fit" / "jit.py"))
+    cache = copy / "fit" / "__pycache__"
+    cache.mkdir()
+    jit._drop_stale_kernels()
+    kernel = cache / "solver.lm_fit-1.py311.1.nbc"
+    kernel.write_bytes(b"compiled")
+    jit._drop_stale_kernels()
+    assert kernel.exists()  # nothing changed: the cache stays
+    (copy / "fit" / "data.py").write_text((copy / "fit" / "data.py").read_text() + "\n# changed\n")
+    jit._drop_stale_kernels()
+    assert not kernel.exists()  # data.py changed: lm_fit, which embeds its kernels, is compiled anew

@@ -2,9 +2,37 @@
 and the Jacobian row of a point and its accumulation into the normal equations."""
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 
 from handpose_live.hand.kinematics_jit import njit
+
+
+def _drop_stale_kernels() -> None:
+    """Delete numba's cached kernels of hand/ and fit/ when any of their sources changed.
+
+    numba keys a cached kernel on its own file only: lm_fit (solver.py) compiled against an older
+    data.py would keep running the old data term. One hash over both packages' sources decides.
+    """
+    package = Path(__file__).resolve().parents[1]
+    sources = sorted([*(package / "hand").glob("*.py"), *(package / "fit").glob("*.py")])
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+    stamp = package / "fit" / "__pycache__" / "kernels.sha256"
+    try:
+        if stamp.is_file() and stamp.read_text() == digest:
+            return
+        for folder in (package / "hand" / "__pycache__", package / "fit" / "__pycache__"):
+            for cached in [*folder.glob("*.nbi"), *folder.glob("*.nbc")]:
+                cached.unlink(missing_ok=True)
+        stamp.parent.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:
+        pass  # a read-only install: numba then compiles in memory, which is slow but correct
+
+
+_drop_stale_kernels()
 
 __all__ = ["njit", "dot", "point_row", "add_row"]
 
