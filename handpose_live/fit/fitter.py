@@ -99,8 +99,9 @@ class Fitter:
         shape = self.shapes[left]
         targets = np.asarray(targets_mm, float)
         start = rigid_start(np.nan_to_num(targets), shape)
+        keypoints_only = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0)  # IK: the fit's solve with the keypoint term alone
         state, joints, _, _ = self._solve(shape, start, np.zeros((0, 3)), targets, np.ones(NUM_JOINTS), _NO_DT,
-                                          _NO_WINDOW, np.zeros(4), (0.0, 1.0, 0.0, 0.0, 0.0, 0.0), self.settings.ik_iterations,
+                                          _NO_WINDOW, np.zeros(4), keypoints_only, self.settings.ik_iterations,
                                           self._ik_damping)
         ok = np.all(np.isfinite(targets), axis=1)
         rms = float(np.sqrt(np.mean(np.sum((joints[ok] - targets[ok]) ** 2, axis=1)))) if ok.any() else np.inf
