@@ -6,7 +6,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from handpose_live.hand.ik import inverse_kinematics, rigid_start
+from handpose_live.fit.ik import inverse_kinematics
+from handpose_live.hand.ik import rigid_start
 from handpose_live.hand.jacobians import (
     HandState,
     apply_step,

@@ -85,7 +85,7 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
             nets.append(r.network_joints_mm)
             # IK alone: the better of the two hands' skeletons through the network's joints.
             iks.append(min((ik.inverse_kinematics(r.network_joints_mm, left) for left in (False, True)),
-                           key=lambda x: x[2])[1])
+                           key=lambda x: x.rms_mm).joints_mm)
             fit_errs.append(r.fit_error_mm)
     refined = est.refiner is not None
     est.close()

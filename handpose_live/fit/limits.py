@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from handpose_live.fit.jit import add_row, njit
-from handpose_live.hand.limits import LIMITS_HI, LIMITS_LO
+from handpose_live.hand.limits import ABDUCTION_SHRINK, LIMITS_HI, LIMITS_LO
 
 LO = np.radians(LIMITS_LO).ravel()  # (20,) in DOF order after the wrist
 HI = np.radians(LIMITS_HI).ravel()
-ABDUCTION_SHRINK = 0.6  # abduction range shrinks to 40 % at 90° of MCP flexion, as clip_to_limits
 
 
 @njit

@@ -9,12 +9,45 @@ from handpose_live.fit.collision import PAIRS, add_collision
 from handpose_live.fit.data import add_data, data_distances
 from handpose_live.fit.jit import njit
 from handpose_live.fit.keypoints import add_keypoints
-from handpose_live.fit.limits import add_dip_coupling, project_limits
-from handpose_live.fit.model import build_cones
+from handpose_live.fit.limits import HI, LO, add_dip_coupling, project_limits
+from handpose_live.fit.model import FINGER_CONES, build_cones
 from handpose_live.fit.silhouette import add_silhouette
-from handpose_live.hand.kinematics_jit import matmul3, posed_kinematics
+from handpose_live.hand.jacobians import JOINT_SEGMENT, HandState
+from handpose_live.hand.kinematics_jit import matmul3, posed_kinematics, shape_arrays
+from handpose_live.hand.shape import HandShape
+from handpose_live.joints import NUM_JOINTS
 
 RIGID_LOCK = 1e12  # damping that freezes the joint angles in the rigid iteration
+NO_DISTANCE = np.zeros((1, 1))  # no silhouette: a distance image of one pixel turns the term off
+NO_WINDOW = np.array([0.0, 0.0, 1.0])
+NO_PREVIOUS = np.full((NUM_JOINTS, 3), np.nan)
+NO_POINTS = np.zeros((0, 3))
+
+
+def damping(translation: float, rotation: float, flexion: float, abduction: float, distal: float) -> np.ndarray:
+    """The fixed LM damping per DOF (added to JᵀJ, in mm² per unit step); the wrist carries no joint."""
+    d = np.full(28, flexion)
+    d[0:3], d[3:6], d[6:8] = translation, rotation, RIGID_LOCK
+    for f in range(5):
+        d[8 + 4 * f + 1] = abduction
+        d[8 + 4 * f + 3] = distal
+    return d
+
+
+def solve(shape: HandShape, palm: np.ndarray, start: HandState, points: np.ndarray, targets: np.ndarray,
+          target_weights: np.ndarray, distance: np.ndarray, origin: np.ndarray, camera: np.ndarray, weights,
+          rigid_iterations: int, full_iterations: int, damping_per_dof: np.ndarray,
+          previous: np.ndarray | None = None) -> tuple[HandState, np.ndarray, np.ndarray, float]:
+    """`lm_fit` for a shape and a start state: the fitted state, its joints, each point's |distance|
+    (mm) and the silhouette's mean distance (px). `palm` is `model.palm_cones(shape)`."""
+    bl, bp, frames, sign, chains, left = shape_arrays(shape)
+    r, t, a, joints, dist, sil = lm_fit(
+        np.ascontiguousarray(start.rotation, np.float64), np.asarray(start.translation, np.float64).copy(),
+        np.asarray(start.angles, np.float64).copy(), bl, bp, frames, sign, chains, left,
+        np.asarray(shape.joint_radii, np.float64), palm, FINGER_CONES, JOINT_SEGMENT, points, targets,
+        target_weights, NO_PREVIOUS if previous is None else previous, distance, origin, camera, LO, HI,
+        damping_per_dof, np.asarray(weights, np.float64), rigid_iterations, full_iterations)
+    return HandState(r, t, a), joints, dist, sil
 
 
 @njit

@@ -15,10 +15,12 @@ LIMITS_HI = np.array(
 )
 WRIST_LIMITS = np.array([30.0, 20.0])  # ± flexion, ± deviation
 
+ABDUCTION_SHRINK = 0.6  # the fingers' abduction range shrinks by this fraction at 90° of MCP flexion
+
 
 def clip_to_limits(angles: np.ndarray) -> np.ndarray:
     """Clip finger angles to the limits; abduction range shrinks as the MCP flexes (to 40 % at 90°)."""
     a = np.clip(angles, LIMITS_LO, LIMITS_HI)
-    shrink = 1.0 - 0.6 * np.clip(a[1:, 0], 0.0, 90.0) / 90.0
+    shrink = 1.0 - ABDUCTION_SHRINK * np.clip(a[1:, 0], 0.0, 90.0) / 90.0
     a[1:, 1] = np.clip(a[1:, 1], LIMITS_LO[1:, 1] * shrink, LIMITS_HI[1:, 1] * shrink)
     return a
