@@ -15,6 +15,7 @@ from handpose_live.cli.common import (
     positive_float,
     positive_int,
 )
+from handpose_live.files import folder_problem
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -69,8 +70,8 @@ def run_bench(args: argparse.Namespace) -> int:
 
     if args.model is not None and not args.model.is_file():
         raise UsageError(f"model file {args.model} does not exist")
-    if args.json is not None and not args.json.parent.is_dir():
-        raise UsageError(f"the folder of --json {args.json} does not exist")
+    if args.json is not None and (problem := folder_problem(args.json.parent)):
+        raise UsageError(f"--json {args.json}: {problem}")
     settings = BenchSettings(model=args.model, bag=args.bag, frames=args.frames, warmup=args.warmup,
                              model_only=args.model_only, checkpoint=args.checkpoint,
                              providers=tuple(args.provider or ["auto"]), threads=args.threads,

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from handpose_live.cli.common import PROVIDERS, UsageError, add_command, positive_int
+from handpose_live.files import folder_problem
 
 TEST_COUNT = 2000  # frames of the fixed synthetic test set
 
@@ -51,8 +52,8 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     from handpose_live.evaluation.pipeline import evaluate_pipeline, pipeline_report
     from handpose_live.pipeline.estimator import DEFAULT_REFINER, EstimatorOptions
 
-    if args.json is not None and not args.json.parent.is_dir():
-        raise UsageError(f"the folder of --json {args.json} does not exist")
+    if args.json is not None and (problem := folder_problem(args.json.parent)):
+        raise UsageError(f"--json {args.json}: {problem}")
     refiner = None if args.no_refiner else (args.refiner or DEFAULT_REFINER)
     try:
         options = EstimatorOptions(model_path=args.model, refiner_path=refiner, provider=args.provider, fit=args.fit)

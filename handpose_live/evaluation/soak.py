@@ -93,11 +93,14 @@ def soak(recording: Path, options: EstimatorOptions, frames: int, output: Path, 
 
 
 def check_soak_output(output: Path) -> None:
-    """Raise UserError unless `output` is a new .jsonl in an existing folder."""
+    """Raise UserError unless `output` is a new .jsonl in a folder that can be written."""
     from handpose_live.errors import UserError
+    from handpose_live.files import folder_problem
 
-    if output.suffix != ".jsonl" or not output.parent.is_dir():
+    if output.suffix != ".jsonl":
         raise UserError(f"--output must be a .jsonl file in an existing folder, got {output}")
+    if problem := folder_problem(output.parent):
+        raise UserError(f"--output {output}: {problem}")
     if output.exists():
         raise UserError(f"{output} already exists; choose another name or remove it first")
 
