@@ -3,5 +3,6 @@
 `model.py` builds the fitter's round cones from the hand, `points.py` takes the hand's points and
 silhouette from the depth, each energy term lives in its own module (`data.py`, `silhouette.py`,
 `keypoints.py`, `collision.py`, `limits.py`) and adds its rows to one Levenberg–Marquardt solve
-(`solver.py`, compiled with numba), and `fitter.py` runs hypotheses and scores them.
+(`solver.py`, compiled with numba), `ik.py` is that solve with the keypoint term alone, and
+`fitter.py` runs hypotheses and scores them.
 """
