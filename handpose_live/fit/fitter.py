@@ -12,7 +12,8 @@ from handpose_live.fit.ik import IKResult, inverse_kinematics
 from handpose_live.fit.keypoints import NETWORK_WEIGHTS
 from handpose_live.fit.model import palm_cones
 from handpose_live.fit.points import hand_points
-from handpose_live.fit.solver import damping, solve
+from handpose_live.fit.search import fit_score, search
+from handpose_live.fit.solver import damping, problem, solve
 from handpose_live.hand.jacobians import HandState
 from handpose_live.hand.shape import HandShape
 
@@ -24,9 +25,11 @@ class FitSettings:
     max_points: int = 256
     rigid_iterations: int = 1  # the whole hand moved first, its joint angles held
     iterations: int = 6  # full LM iterations after the rigid ones
+    search_iterations: int = 3  # per preset bend tried by the finger search (fit/search.py); 0: no search
+    final_iterations: int = 4  # after a search that changed the hand
     ik_iterations: int = 8
     data: float = 1.0
-    keypoints: float = 1.0  # × the per-joint weights of keypoints.NETWORK_WEIGHTS
+    keypoints: float = 0.1  # × the per-joint weights of keypoints.NETWORK_WEIGHTS
     silhouette: float = 0.5
     dip_coupling: float = 2e4
     collision: float = 0.2
@@ -72,9 +75,11 @@ class Fitter:
         return inverse_kinematics(targets_mm, shape, iterations=self.settings.ik_iterations, palm=self._palm[left])
 
     def fit(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndarray, cube_mm: float,
-            network_joints: np.ndarray, previous: FitResult | None = None) -> FitResult:
-        """Fit the hand around `center_mm`, starting from IK of `network_joints` and from `previous`;
-        never raises for bad depth: a fit with nothing to explain comes back with confidence 0."""
+            network_joints: np.ndarray, previous: FitResult | None = None,
+            search_fingers: tuple[int, ...] = (0, 1, 2, 3, 4)) -> FitResult:
+        """Fit the hand around `center_mm`, starting from IK of `network_joints` and from `previous`,
+        then search the bends of `search_fingers` (0 = thumb) on the better hypothesis; never raises
+        for bad depth: a fit with nothing to explain comes back with confidence 0."""
         s = self.settings
         network = np.asarray(network_joints, float)
         # The network does not say which hand it sees: both are fitted, unless IK tells them apart
@@ -93,16 +98,22 @@ class Fitter:
         if len(obs.points) < s.min_points:
             return FitResult(first.joints_mm, first.state, self.shapes[nearest], float("inf"), float("inf"), 0.0,
                              len(obs.points))
-        best = None
         weights = (s.data, s.keypoints, s.silhouette, s.dip_coupling, s.collision,
                    s.temporal if previous is not None else 0.0)
         last = previous.joints_mm if previous is not None else None
+        problems = {left: problem(self.shapes[left], self._palm[left], obs.points, network, NETWORK_WEIGHTS,
+                                  obs.distance, obs.origin, camera, weights, self._damping, last) for left in (False, True)}
+        best = None
         for shape, start in hypotheses:
-            fitted, fjoints, dist, sil = solve(
-                shape, self._palm[shape.left], start, obs.points, network, NETWORK_WEIGHTS, obs.distance, obs.origin,
-                camera, weights, s.rigid_iterations, s.iterations, self._damping, last)
-            err = float(np.median(dist))
-            score = err + 2.0 * sil  # mm + px: both explain the data, the silhouette what is missing
+            fitted, fjoints, dist, sil = solve(problems[shape.left], start, s.rigid_iterations, s.iterations)
+            score = fit_score(dist, sil)
             if best is None or score < best[0]:
-                best = (score, FitResult(fjoints, fitted, shape, err, float(sil), confidence(err, sil), len(obs.points)))
-        return best[1]
+                best = (score, shape, fitted, fjoints, dist, sil)
+        score, shape, fitted, fjoints, dist, sil = best
+        if s.search_iterations > 0 and search_fingers:
+            found, found_score = search(problems[shape.left], fitted, score, np.array(search_fingers),
+                                        s.search_iterations)
+            if found_score < score:
+                fitted, fjoints, dist, sil = solve(problems[shape.left], found, 0, s.final_iterations)
+        err = float(np.median(dist))
+        return FitResult(fjoints, fitted, shape, err, float(sil), confidence(err, sil), len(obs.points))

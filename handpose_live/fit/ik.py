@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handpose_live.fit.model import palm_cones
-from handpose_live.fit.solver import NO_DISTANCE, NO_POINTS, NO_WINDOW, damping, solve
+from handpose_live.fit.solver import NO_DISTANCE, NO_POINTS, NO_WINDOW, damping, problem, solve
 from handpose_live.hand.ik import rigid_start
 from handpose_live.hand.jacobians import HandState
 from handpose_live.hand.shape import HandShape
@@ -51,8 +51,9 @@ def inverse_kinematics(targets_mm: np.ndarray, shape: HandShape, weights: np.nda
     given = np.all(np.isfinite(targets), axis=1) & (w > 0)
     w[~given] = 0.0
     state = start if start is not None else rigid_start(np.where(given[:, None], targets, 0.0), shape)
-    state, joints, _, _ = solve(shape, palm_cones(shape) if palm is None else palm, state, NO_POINTS, targets, w,
-                                NO_DISTANCE, NO_WINDOW, np.zeros(4), KEYPOINTS_ONLY, 1, iterations, DAMPING)
+    keypoints = problem(shape, palm_cones(shape) if palm is None else palm, NO_POINTS, targets, w, NO_DISTANCE,
+                        NO_WINDOW, np.zeros(4), KEYPOINTS_ONLY, DAMPING)
+    state, joints, _, _ = solve(keypoints, state, 1, iterations)
     if not given.any():
         return IKResult(state, joints, float("inf"))
     err = np.sum(w[given] * np.sum((joints[given] - targets[given]) ** 2, axis=1)) / w[given].sum()

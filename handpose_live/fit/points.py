@@ -22,7 +22,7 @@ class HandPoints:
 
     points: np.ndarray  # (N, 3)
     distance: np.ndarray  # (H, W) px (of the window's grid) to the nearest hand pixel
-    origin: np.ndarray  # (3,) the window's top-left pixel (u0, v0) and its step in image pixels
+    origin: np.ndarray  # (5,) the window's top-left pixel (u0, v0), its step in image pixels, the image's width, height
     pixels: int  # hand pixels before subsampling
 
 
@@ -36,7 +36,7 @@ def hand_points(depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndar
     u0, u1 = max(int(np.floor(uc - hu)), 0), min(int(np.ceil(uc + hu)) + 1, w)
     v0, v1 = max(int(np.floor(vc - hv)), 0), min(int(np.ceil(vc + hv)) + 1, h)
     if u1 - u0 < 2 or v1 - v0 < 2:
-        return HandPoints(np.zeros((0, 3)), np.zeros((1, 1)), np.array([0.0, 0.0, 1.0]), 0)
+        return HandPoints(np.zeros((0, 3)), np.zeros((1, 1)), np.array([0.0, 0.0, 1.0, w, h], float), 0)
     # A near hand covers hundreds of pixels across: every step-th pixel is plenty for a few hundred
     # points and a silhouette, at a fraction of the cost.
     step = max(1, -(-(u1 - u0) // WINDOW_PX))
@@ -56,4 +56,4 @@ def hand_points(depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndar
     chosen = pts[:: max(1, -(-n // max_points))] if n else pts
     distance = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3) if mask.any() else \
         np.full(mask.shape, 1e3, np.float32)
-    return HandPoints(np.ascontiguousarray(chosen), distance.astype(np.float64), np.array([u0, v0, step], float), n)
+    return HandPoints(np.ascontiguousarray(chosen), distance.astype(np.float64), np.array([u0, v0, step, w, h], float), n)

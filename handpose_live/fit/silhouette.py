@@ -40,10 +40,12 @@ def add_silhouette(h: np.ndarray, g: np.ndarray, cones: np.ndarray, segments: np
     Args:
         dt: distance to the nearest hand pixel over an image window read every origin[2] pixels from
             (origin[0], origin[1]), in the window's pixels.
+        origin: u0, v0, step, and the image's width and height.
         camera: fx, fy, cx, cy.
-    Residuals and the mean are in image pixels.
+    Residuals and the mean are in image pixels. Samples beyond the image's edge are skipped: the
+    camera says nothing there, and a hand half out of view must not be pulled back into it.
     """
-    step = origin[2]
+    step, width, height = origin[2], origin[3], origin[4]
     fx, fy, cx, cy = camera[0] / step, camera[1] / step, (camera[2] - origin[0]) / step, (camera[3] - origin[1]) / step
     row = np.zeros(28)
     idx = np.zeros(10, np.int64)
@@ -57,6 +59,9 @@ def add_silhouette(h: np.ndarray, g: np.ndarray, cones: np.ndarray, segments: np
                 continue
             u = fx * s[0] / s[2] + cx
             v = fy * s[1] / s[2] + cy
+            image_u, image_v = u * step + origin[0], v * step + origin[1]
+            if image_u < 0.0 or image_v < 0.0 or image_u > width - 1.0 or image_v > height - 1.0:
+                continue
             r, gu, gv = sample_dt(dt, u, v)
             r, gu, gv = r * step, gu * step, gv * step  # back to image pixels
             total += r

@@ -19,7 +19,7 @@ from handpose_live.joints import NUM_JOINTS
 
 RIGID_LOCK = 1e12  # damping that freezes the joint angles in the rigid iteration
 NO_DISTANCE = np.zeros((1, 1))  # no silhouette: a distance image of one pixel turns the term off
-NO_WINDOW = np.array([0.0, 0.0, 1.0])
+NO_WINDOW = np.array([0.0, 0.0, 1.0, 1.0, 1.0])  # with NO_DISTANCE
 NO_PREVIOUS = np.full((NUM_JOINTS, 3), np.nan)
 NO_POINTS = np.zeros((0, 3))
 
@@ -34,19 +34,29 @@ def damping(translation: float, rotation: float, flexion: float, abduction: floa
     return d
 
 
-def solve(shape: HandShape, palm: np.ndarray, start: HandState, points: np.ndarray, targets: np.ndarray,
-          target_weights: np.ndarray, distance: np.ndarray, origin: np.ndarray, camera: np.ndarray, weights,
-          rigid_iterations: int, full_iterations: int, damping_per_dof: np.ndarray,
-          previous: np.ndarray | None = None) -> tuple[HandState, np.ndarray, np.ndarray, float]:
-    """`lm_fit` for a shape and a start state: the fitted state, its joints, each point's |distance|
-    (mm) and the silhouette's mean distance (px). `palm` is `model.palm_cones(shape)`."""
+def problem(shape: HandShape, palm: np.ndarray, points: np.ndarray, targets: np.ndarray, target_weights: np.ndarray,
+            distance: np.ndarray, origin: np.ndarray, camera: np.ndarray, weights, damping_per_dof: np.ndarray,
+            previous: np.ndarray | None = None) -> tuple:
+    """What `lm_fit` takes besides the start state and the iteration counts, in its order: the
+    shape's arrays, the cones, the observed points and silhouette, the targets and the weights.
+    `palm` is `model.palm_cones(shape)`."""
     bl, bp, frames, sign, chains, left = shape_arrays(shape)
-    r, t, a, joints, dist, sil = lm_fit(
-        np.ascontiguousarray(start.rotation, np.float64), np.asarray(start.translation, np.float64).copy(),
-        np.asarray(start.angles, np.float64).copy(), bl, bp, frames, sign, chains, left,
-        np.asarray(shape.joint_radii, np.float64), palm, FINGER_CONES, JOINT_SEGMENT, points, targets,
-        target_weights, NO_PREVIOUS if previous is None else previous, distance, origin, camera, LO, HI,
-        damping_per_dof, np.asarray(weights, np.float64), rigid_iterations, full_iterations)
+    return (bl, bp, frames, sign, chains, left, np.asarray(shape.joint_radii, np.float64), palm, FINGER_CONES,
+            JOINT_SEGMENT, points, targets, target_weights, NO_PREVIOUS if previous is None else previous, distance,
+            origin, camera, LO, HI, damping_per_dof, np.asarray(weights, np.float64))
+
+
+def state_arrays(start: HandState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rotation, translation and angles of a state as fresh float64 arrays, as `lm_fit` takes them."""
+    return (np.ascontiguousarray(start.rotation, np.float64), np.asarray(start.translation, np.float64).copy(),
+            np.asarray(start.angles, np.float64).copy())
+
+
+def solve(fit_problem: tuple, start: HandState, rigid_iterations: int,
+          full_iterations: int) -> tuple[HandState, np.ndarray, np.ndarray, float]:
+    """`lm_fit` of a `problem` from a start state: the fitted state, its joints, each point's
+    |distance| (mm) and the silhouette's mean distance (px)."""
+    r, t, a, joints, dist, sil = lm_fit(*state_arrays(start), *fit_problem, rigid_iterations, full_iterations)
     return HandState(r, t, a), joints, dist, sil
 
 
@@ -108,6 +118,7 @@ def lm_fit(rotation, translation, angles, shape_arrays_bl, shape_arrays_bp, base
     """
     rotation, translation, angles = rotation.copy(), translation.copy(), angles.copy()
     distances = np.zeros(points.shape[0])
+    nearest = np.full(points.shape[0], -1, np.int64)
     mirror = np.eye(3)
     if left:
         mirror[0, 0] = -1.0
@@ -120,7 +131,7 @@ def lm_fit(rotation, translation, angles, shape_arrays_bl, shape_arrays_bp, base
         h = np.zeros((28, 28))
         g = np.zeros(28)
         if points.shape[0] > 0 and weights[0] > 0:
-            add_data(h, g, points, cones, segments, axes, pivots, translation, weights[0], distances,
+            add_data(h, g, points, cones, segments, axes, pivots, translation, weights[0], distances, nearest,
                      it >= rigid_iterations)
         if weights[1] > 0:
             add_keypoints(h, g, joints, targets, target_weights, joint_segments, axes, pivots, translation, weights[1])

@@ -9,14 +9,20 @@ from handpose_live.fit.fitter import FitResult, FitSettings, Fitter
 
 # A fit this uncertain does not start the next frame's second hypothesis.
 TRACK_CONFIDENCE = 0.3
+ALL_FINGERS = (0, 1, 2, 3, 4)
 
 
 class FitStage:
-    """Fits frame after frame, keeping the last confident fit as the next frame's second start."""
+    """Fits frame after frame, keeping the last confident fit as the next frame's second start.
+
+    A new hand gets every finger's bend searched; a tracked one, whose previous fit already
+    carries the searches of earlier frames, one finger per frame in turn, so that tracking keeps
+    the cost of one short search."""
 
     def __init__(self, settings: FitSettings = FitSettings()):
         self.fitter = Fitter(settings)
         self._previous: FitResult | None = None
+        self._turn = 0
 
     def reset(self) -> None:
         """Forget the previous fit (a new hand)."""
@@ -26,7 +32,12 @@ class FitStage:
             network_joints: np.ndarray, tracked: bool) -> FitResult:
         """The fit of this frame (never raises for bad depth: it comes back with confidence 0)."""
         previous = self._previous if tracked else None
-        result = self.fitter.fit(depth_mm, intrinsics, center_mm, cube_mm, network_joints, previous)
+        if previous is None:
+            fingers = ALL_FINGERS
+        else:
+            self._turn = (self._turn + 1) % len(ALL_FINGERS)
+            fingers = (self._turn,)
+        result = self.fitter.fit(depth_mm, intrinsics, center_mm, cube_mm, network_joints, previous, fingers)
         ok = result.confidence >= TRACK_CONFIDENCE and np.all(np.isfinite(result.joints_mm))
         self._previous = result if ok else None
         return result
