@@ -138,18 +138,25 @@ def test_the_search_keeps_the_fit_unless_a_bend_explains_the_data_clearly_better
     assert np.linalg.norm(index - joints[[6, 7, 8]], axis=1).mean() < 6.0
 
 
-def test_a_tracked_hand_has_one_finger_searched_per_frame_in_turn():
-    from handpose_live.pipeline.fit import ALL_FINGERS, FitStage
+def test_a_tracked_hand_poorly_fitted_has_one_finger_searched_per_frame_in_turn():
+    from dataclasses import replace
+
+    from handpose_live.pipeline.fit import ALL_FINGERS, SEARCH_ABOVE_MM, FitStage
 
     stage = FitStage(FitSettings())
     seen = []
     real_fit = stage.fitter.fit
     stage.fitter.fit = lambda *args: seen.append(args[6]) or real_fit(*args)
     joints, depth = _scene("open", noisy=False)
-    for tracked in (False, True, True, True, False):
+    for tracked in (False, True, True):  # a good track: no search after the first frame
         stage.run(depth, VGA, joints[9], 250.0, joints, tracked)
-    assert seen[0] == ALL_FINGERS and seen[4] == ALL_FINGERS  # a new hand: every finger
-    assert [len(f) for f in seen[1:4]] == [1, 1, 1] and len({f[0] for f in seen[1:4]}) == 3
+    assert seen == [ALL_FINGERS, (), ()]
+    seen.clear()
+    for tracked in (True, True, True, False):  # a track that explains the data poorly
+        stage._previous = replace(stage._previous, fit_error_mm=SEARCH_ABOVE_MM + 1.0)
+        stage.run(depth, VGA, joints[9], 250.0, joints, tracked)
+    assert [len(f) for f in seen[:3]] == [1, 1, 1] and len({f[0] for f in seen[:3]}) == 3
+    assert seen[3] == ALL_FINGERS  # a new hand: every finger
 
 
 def test_bad_input_gives_a_low_confidence_result_never_an_exception():

@@ -1,4 +1,4 @@
-"""Runtime: the latest-frame slot, One Euro smoothing, rates, and the two-thread engine."""
+"""Runtime: the latest-frame slot, One Euro smoothing, rates, and the engine (capture, inference and fit threads)."""
 from __future__ import annotations
 
 import threading
@@ -245,3 +245,54 @@ def test_the_model_fit_turns_off_and_on_again_without_a_restart():
         assert (out.record(out.t_infer_end)["fit_error_mm"] is not None) == fit_on, k
         moved = np.linalg.norm(out.joints_mm - r.network_joints_mm, axis=1).mean()
         assert (moved > 0.5) == fit_on, (k, moved)  # the fitted joints, or exactly the network's
+
+
+class _StagedEstimator(_Estimator):
+    """Proposes and fits in two halves, noting when and on which thread each ran."""
+
+    def __init__(self, work=0.02):
+        super().__init__(work)
+        self.options = SimpleNamespace(fit=True)
+        self.spans: dict[str, list[tuple[int, float, float]]] = {"propose": [], "fit": []}
+        self.threads: set[tuple[str, str]] = set()
+
+    def _note(self, half, number, t0):
+        self.spans[half].append((number, t0, time.perf_counter()))
+        self.threads.add((half, threading.current_thread().name))
+
+    def propose(self, depth, intr):
+        t0 = time.perf_counter()
+        result = super().estimate(depth, intr)
+        self._note("propose", int(depth[0, 0]), t0)
+        return SimpleNamespace(result=result, number=int(depth[0, 0]))
+
+    def fit(self, proposal):
+        t0 = time.perf_counter()
+        time.sleep(self.work)
+        self._note("fit", proposal.number, t0)
+        return replace(proposal.result, confidence=0.8)
+
+    def set_fit(self, on):
+        self.options = SimpleNamespace(fit=on)
+
+
+class _NumberedFrames(_Frames):
+    def read(self):
+        frame = super().read()
+        if frame is not None:
+            frame.depth_mm[0, 0] = frame.frame_number  # which frame a half saw
+        return frame
+
+
+def test_the_network_runs_on_the_next_frame_while_one_is_fitted():
+    estimator = _StagedEstimator(0.02)
+    engine, outputs = _run(_NumberedFrames(12), estimator, smoothing=False)
+    assert engine.error is None and [o.frame.frame_number for o in outputs] == list(range(1, 13))
+    assert all(o.result.confidence == 0.8 for o in outputs)
+    assert estimator.threads == {("propose", "inference"), ("fit", "fit")}
+    fits = {n: (a, b) for n, a, b in estimator.spans["fit"]}
+    overlapped = [n for n, a, b in estimator.spans["propose"] if n - 1 in fits
+                  and a < fits[n - 1][1] and fits[n - 1][0] < b]
+    assert len(overlapped) >= 8  # frame n + 1 proposed while frame n was being fitted
+    engine, outputs = _run(_NumberedFrames(30), _StagedEstimator(0.0), max_frames=7)
+    assert len(outputs) == 7 and engine.error is None

@@ -29,6 +29,16 @@ from handpose_live.types import HandPoseResult
 
 
 @dataclass(frozen=True)
+class Proposal:
+    """The network's answer for one frame (detect → refine → crop → infer → post), before the fit:
+    `result` has the network's joints as its answer; the fit needs the depth it came from."""
+
+    depth_mm: np.ndarray
+    intrinsics: Intrinsics
+    result: HandPoseResult
+
+
+@dataclass(frozen=True)
 class EstimatorOptions:
     """Settings of a HandPoseEstimator.
 
@@ -135,6 +145,12 @@ class HandPoseEstimator:
         Raises ValueError for an image that does not match the intrinsics or whose values look like
         metres (a hand would never be found in it).
         """
+        return self.fit(self.propose(depth, intrinsics, depth_scale_mm))
+
+    def propose(self, depth: np.ndarray, intrinsics: Intrinsics, depth_scale_mm: float | None = None) -> Proposal:
+        """The stages before the fit (`estimate` is `fit(propose(...))`). They never wait for the
+        fit: the next frame's crop is anchored to the network's joints, so a live engine can run
+        the network on one frame while the previous one is fitted."""
         if self.model is None:
             raise RuntimeError("this HandPoseEstimator is closed")
         if depth.shape != (intrinsics.height, intrinsics.width):
@@ -149,9 +165,9 @@ class HandPoseEstimator:
             det = find_hand(depth_mm, intrinsics, self.detect_settings)
         t1 = time.perf_counter()
         if det is None:
-            self.reset()
-            return HandPoseResult(False, np.zeros((0, 3)), np.zeros((0, 2)), None, None,
-                                  {"detect": (t1 - t0) * 1e3}, self.provider)
+            self._previous = None
+            return Proposal(depth_mm, intrinsics, HandPoseResult(False, np.zeros((0, 3)), np.zeros((0, 2)), None, None,
+                                                                 {"detect": (t1 - t0) * 1e3}, self.provider))
         if self.refiner is None:
             center = det.center_mm
         else:
@@ -172,13 +188,25 @@ class HandPoseEstimator:
         if self.refiner is not None:
             timings["refine"] = (t_refined - t1) * 1e3
         timings.update({"crop": (t2 - t_refined) * 1e3, "infer": (t3 - t2) * 1e3, "post": (t4 - t3) * 1e3})
-        if self.fit_stage is None:
-            return HandPoseResult(True, joints, intrinsics.project(joints)[:, :2], center, crop, timings, self.provider,
-                                  det.tracked, det.center_mm, network_joints_mm=joints)
-        fit = self.fit_stage.run(depth_mm, intrinsics, center, self.cube_mm, joints, det.tracked)
-        timings["fit"] = (time.perf_counter() - t4) * 1e3
+        return Proposal(depth_mm, intrinsics, HandPoseResult(
+            True, joints, intrinsics.project(joints)[:, :2], center, crop, timings, self.provider, det.tracked,
+            det.center_mm, network_joints_mm=joints))
+
+    def fit(self, proposal: Proposal) -> HandPoseResult:
+        """The fit stage on a proposal (frames in order: a tracked hand starts from its last fit);
+        without the fit, or without a hand, the proposal's result as it is."""
+        stage, r = self.fit_stage, proposal.result
+        if not r.hand_found:
+            if stage is not None:
+                stage.reset()
+            return r
+        if stage is None:
+            return r
+        t0 = time.perf_counter()
+        joints = r.network_joints_mm
+        fit = stage.run(proposal.depth_mm, proposal.intrinsics, r.center_mm, self.cube_mm, joints, r.tracked)
+        timings = {**r.timings_ms, "fit": (time.perf_counter() - t0) * 1e3}
         fitted = fit.joints_mm if np.all(np.isfinite(fit.joints_mm)) else joints
-        return HandPoseResult(True, fitted, intrinsics.project(fitted)[:, :2], center, crop, timings, self.provider,
-                              det.tracked, det.center_mm, network_joints_mm=joints,
-                              pose=angles_pose(fit.state.angles), shape=fit.shape, fit_error_mm=fit.fit_error_mm,
-                              silhouette_error_px=fit.silhouette_error_px, confidence=fit.confidence)
+        return replace(r, joints_mm=fitted, joints_px=proposal.intrinsics.project(fitted)[:, :2], timings_ms=timings,
+                       pose=angles_pose(fit.state.angles), shape=fit.shape, fit_error_mm=fit.fit_error_mm,
+                       silhouette_error_px=fit.silhouette_error_px, confidence=fit.confidence)

@@ -10,14 +10,17 @@ from handpose_live.fit.fitter import FitResult, FitSettings, Fitter
 # A fit this uncertain does not start the next frame's second hypothesis.
 TRACK_CONFIDENCE = 0.3
 ALL_FINGERS = (0, 1, 2, 3, 4)
+# A tracked hand whose last fit explained the data worse than this has a finger searched.
+SEARCH_ABOVE_MM = 2.0  # median data → model distance (a good track on synthetic depth: 0.7, p99 2.0)
+SEARCH_ABOVE_PX = 1.0  # silhouette error (a good track: 0.2, p99 0.6)
 
 
 class FitStage:
     """Fits frame after frame, keeping the last confident fit as the next frame's second start.
 
-    A new hand gets every finger's bend searched; a tracked one, whose previous fit already
-    carries the searches of earlier frames, one finger per frame in turn, so that tracking keeps
-    the cost of one short search."""
+    A new hand gets every finger's bend searched. A tracked one starts from its previous fit,
+    which carries the searches of earlier frames: it gets one finger per frame searched in turn,
+    and only while its fit explains the data poorly, so that a good track costs no search."""
 
     def __init__(self, settings: FitSettings = FitSettings()):
         self.fitter = Fitter(settings)
@@ -34,9 +37,11 @@ class FitStage:
         previous = self._previous if tracked else None
         if previous is None:
             fingers = ALL_FINGERS
-        else:
+        elif previous.fit_error_mm > SEARCH_ABOVE_MM or previous.silhouette_error_px > SEARCH_ABOVE_PX:
             self._turn = (self._turn + 1) % len(ALL_FINGERS)
             fingers = (self._turn,)
+        else:
+            fingers = ()
         result = self.fitter.fit(depth_mm, intrinsics, center_mm, cube_mm, network_joints, previous, fingers)
         ok = result.confidence >= TRACK_CONFIDENCE and np.all(np.isfinite(result.joints_mm))
         self._previous = result if ok else None

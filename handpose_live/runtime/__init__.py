@@ -1,1 +1,1 @@
-"""The live loop: capture and inference threads joined by a latest-frame slot, smoothing, timing."""
+"""The live loop: capture, inference and fit threads joined by one-frame slots, smoothing, timing."""

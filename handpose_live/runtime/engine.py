@@ -1,5 +1,9 @@
 """The live loop: a capture thread reads the source into a latest-frame slot; an inference
-thread takes the newest frame, runs the estimator, smooths the joints and hands the result on.
+thread takes the newest frame and runs the estimator's network stages; a fit thread fits the
+hand model to that frame, smooths the joints and hands the result on. The network runs on frame
+n + 1 while frame n is fitted (the next crop is anchored to the network's joints, not the fit's),
+so on two cores the rate is set by the slower of the two, not their sum. An estimator without
+separate stages (only `estimate`) runs whole on the inference thread.
 
 Live (realtime) sources drop frames the inference cannot keep up with; offline replays block
 the reader instead, so every frame is processed. Every frame carries perf_counter stamps at
@@ -15,6 +19,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from handpose_live.pipeline.estimator import Proposal
 from handpose_live.runtime.output import frame_record
 from handpose_live.runtime.slot import LatestSlot
 from handpose_live.runtime.smoothing import OneEuroFilter
@@ -25,13 +30,23 @@ from handpose_live.types import DepthFrame, HandPoseResult
 
 
 class Estimator(Protocol):
-    """What the engine needs of a HandPoseEstimator (set_fit only once the model fit is switched)."""
+    """What the engine needs of a HandPoseEstimator (set_fit only once the model fit is switched;
+    `propose` and `fit`, the two halves of `estimate`, where it has them)."""
 
     provider: str
 
     def estimate(self, depth_mm: np.ndarray, intrinsics) -> HandPoseResult: ...
 
     def set_fit(self, on: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Proposed:
+    """A frame between the inference and the fit thread."""
+
+    item: Captured
+    proposal: Proposal
+    t_start: float
 
 
 @dataclass(frozen=True)
@@ -74,8 +89,9 @@ class EngineSettings:
 
 
 class LiveEngine:
-    """Runs a source and an estimator on two threads; `on_output` gets every processed frame
-    (on the inference thread: keep it short, or hand the work to another thread)."""
+    """Runs a source and an estimator on three threads (two for an estimator with `estimate` only);
+    `on_output` gets every processed frame on the thread that finishes it: keep it short, or hand
+    the work to another thread."""
 
     def __init__(self, source: FrameSource, estimator: Estimator, on_output: Callable[[FrameOutput], None],
                  settings: EngineSettings = EngineSettings()):
@@ -84,7 +100,7 @@ class LiveEngine:
         self.on_output = on_output
         self.settings = settings
         self.smoothing = settings.smoothing
-        # The fit as asked (any thread) and as the estimator has it: only the inference thread switches
+        # The fit as asked (any thread) and as the estimator has it: only the thread that fits switches
         # the estimator, between two frames, so a frame never sees the fit change halfway.
         self._fit = self._estimator_fit = _fit_of(estimator)
         self.slot: LatestSlot[Captured] = LatestSlot(block=not source.realtime)
@@ -102,8 +118,13 @@ class LiveEngine:
         self._record_path: Path | None = None
         self._recorder: BagWriter | None = None
         self.frames_recorded = 0  # frames written to finished or running recordings
+        self.staged = hasattr(estimator, "propose") and hasattr(estimator, "fit")
+        self.proposed: LatestSlot[_Proposed] = LatestSlot(block=True)
+        loops = [(self._capture_loop, "capture"), (self._inference_loop, "inference")]
+        if self.staged:
+            loops.append((self._fit_loop, "fit"))
         self._threads = [threading.Thread(target=self._run, args=(loop,), name=name, daemon=True)
-                         for loop, name in ((self._capture_loop, "capture"), (self._inference_loop, "inference"))]
+                         for loop, name in loops]
         self._running_threads = len(self._threads)
         self._count_lock = threading.Lock()
         self._finished = threading.Event()
@@ -111,19 +132,20 @@ class LiveEngine:
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start both threads (the source must already be open)."""
+        """Start the threads (the source must already be open)."""
         self._started = True
         for t in self._threads:
             t.start()
 
     def stop(self) -> None:
-        """Ask both threads to finish; a recording in progress is closed and stays playable."""
+        """Ask the threads to finish; a recording in progress is closed and stays playable."""
         self._stop.set()
         self._running.set()
         self.slot.close()
+        self.proposed.close()
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for both threads; True when they have finished.
+        """Wait for the threads; True when they have finished.
 
         Waits on an event, not Thread.join: a Ctrl+C that interrupts Thread.join can leave a
         running thread marked as stopped (CPython), and the process would then exit while the
@@ -133,7 +155,7 @@ class LiveEngine:
 
     @property
     def finished(self) -> bool:
-        """True once both threads have ended (end of recording, max frames, error or stop)."""
+        """True once the threads have ended (end of recording, max frames, error or stop)."""
         return not self._started or self._finished.is_set()
 
     @property
@@ -151,7 +173,7 @@ class LiveEngine:
         return self._fit
 
     def set_fit(self, on: bool) -> None:
-        """Turn the model fit on or off without restarting (the inference thread switches the estimator)."""
+        """Turn the model fit on or off without restarting (the thread that fits switches the estimator)."""
         self._fit = bool(on)
 
     @property
@@ -248,7 +270,7 @@ class LiveEngine:
             self.slot.close()
 
     def _inference_loop(self) -> None:
-        limit = self.settings.max_frames
+        limit = None if self.staged else self.settings.max_frames
         try:
             while not self._stop.is_set():
                 item = self.slot.get(timeout=0.1)
@@ -256,8 +278,36 @@ class LiveEngine:
                     if self.slot.closed:
                         break
                     continue
-                self.on_output(self._process(item))
-                self.frames_processed += 1
+                if self.staged:
+                    t0 = time.perf_counter()
+                    proposal = self.estimator.propose(item.frame.depth_mm, item.frame.intrinsics)
+                    if not self.proposed.put(_Proposed(item, proposal, t0)):
+                        break
+                    continue
+                t0 = time.perf_counter()
+                self._switch_fit()
+                self._emit(item, self.estimator.estimate(item.frame.depth_mm, item.frame.intrinsics), t0)
+                if limit is not None and self.frames_processed >= limit:
+                    break
+        except Exception as e:  # noqa: BLE001 - reported to the user by the app
+            self._fail(f"processing a frame failed: {type(e).__name__}: {e}")
+        finally:
+            if self.staged:
+                self.proposed.close()  # the fit thread finishes what was proposed, then ends
+            else:
+                self.stop()
+
+    def _fit_loop(self) -> None:
+        limit = self.settings.max_frames
+        try:
+            while not self._stop.is_set():
+                staged = self.proposed.get(timeout=0.1)
+                if staged is None:
+                    if self.proposed.closed:
+                        break
+                    continue
+                self._switch_fit()
+                self._emit(staged.item, self.estimator.fit(staged.proposal), staged.t_start)
                 if limit is not None and self.frames_processed >= limit:
                     break
         except Exception as e:  # noqa: BLE001 - reported to the user by the app
@@ -265,9 +315,8 @@ class LiveEngine:
         finally:
             self.stop()
 
-    def _process(self, item: Captured) -> FrameOutput:
-        t0 = time.perf_counter()
-        frame = item.frame
+    def _switch_fit(self) -> None:
+        """Apply a fit switch asked for since the last frame (on the thread that fits, between frames)."""
         fit = self._fit
         if fit != self._estimator_fit:
             self.estimator.set_fit(fit)
@@ -275,7 +324,10 @@ class LiveEngine:
             # Fitted and network joints differ by millimetres: smoothing across the switch would
             # show a slow slide from one to the other instead of the new answer.
             self._filter.reset()
-        result = self.estimator.estimate(frame.depth_mm, frame.intrinsics)
+
+    def _emit(self, item: Captured, result: HandPoseResult, t0: float) -> None:
+        """Smooth a frame's result, stamp it and hand it to `on_output`."""
+        frame = item.frame
         if result.hand_found and self.smoothing:
             joints = self._filter(result.joints_mm, frame.timestamp_s)
             pixels = frame.intrinsics.project(joints)[:, :2]
@@ -286,7 +338,8 @@ class LiveEngine:
         t1 = time.perf_counter()
         self.inference_rate.tick(t1)
         self.stages.add(result.timings_ms)
-        return FrameOutput(frame, result, joints, pixels, item.truth_mm, item.t_capture, t0, t1)
+        self.on_output(FrameOutput(frame, result, joints, pixels, item.truth_mm, item.t_capture, t0, t1))
+        self.frames_processed += 1
 
 
 def _fit_of(estimator: Estimator) -> bool:

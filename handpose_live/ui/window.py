@@ -4,7 +4,7 @@ and below them a panel with the network's crop, rates, latency, per-stage times,
 figures and the finger legend; key help and messages in the status bar. Nothing is drawn over the
 depth image but the skeleton (and, with the fit on, the network's joints as faint rings).
 
-The window never waits for the camera or the network: the engine's inference thread hands each
+The window never waits for the camera or the network: the engine's fit thread hands each
 result over with `submit()`, and only the newest one is drawn (older ones are skipped, not
 queued).
 """
