@@ -40,7 +40,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     be.add_argument("--provider", action="append", choices=PROVIDERS,
                     help="ONNX Runtime provider (repeatable; default auto)")
     be.add_argument("--threads", type=positive_int, default=None,
-                    help="ONNX Runtime intra-op threads (default: the cores less one, at most 4)")
+                    help="ONNX Runtime intra-op threads (default: the cores, at most 4; they spin-wait only where 2 cores are left over)")
     be.add_argument("--torch-device", default="cpu", help="device for torch eager (default cpu)")
     be.add_argument("--runs", type=positive_int, default=50, help="timed runs per case (default 50)")
     be.add_argument("--json", type=Path, help="also write the figures as JSON")

@@ -24,7 +24,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--provider", choices=PROVIDERS, default="auto",
                       help="ONNX Runtime provider (default auto: TensorRT, CUDA, then CPU)")
     live.add_argument("--threads", type=positive_int, default=None,
-                      help="ONNX Runtime intra-op threads (default: the cores less one, at most 4)")
+                      help="ONNX Runtime intra-op threads (default: the cores, at most 4; they spin-wait only where 2 cores are left over)")
     live.add_argument("--headless", action="store_true",
                       help="no window: one JSON line per frame on stdout (frame, timestamp_ms, hand_found, "
                       "joints_mm, latency_ms, confidence, fit_error_mm)")

@@ -52,7 +52,7 @@ class EstimatorOptions:
         provider: ONNX Runtime preference: auto (TensorRT, CUDA, then CPU), tensorrt, cuda or cpu.
         min_depth_mm, max_depth_mm: where a hand may be.
         tracking: start from the previous frame's hand instead of searching the whole frame.
-        threads: ONNX Runtime intra-op threads (None: the usable cores less one, at most 4).
+        threads: ONNX Runtime intra-op threads (None: the usable cores, at most 4).
         fit: fit the hand model to the depth after the network (SPEC §8); off, the network's joints
             are the answer.
         fit_settings: the fit's weights and budget.

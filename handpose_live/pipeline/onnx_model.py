@@ -119,13 +119,17 @@ def usable_providers(provider: str) -> list[str]:
 
 
 def default_threads() -> int:
-    """ONNX Runtime intra-op threads when none are asked for: the usable cores less one, at most 4.
+    """ONNX Runtime intra-op threads when none are asked for: the usable cores, at most 4 (beyond 4
+    this small network gains nothing)."""
+    return min(4, len(os.sched_getaffinity(0)))
 
-    The capture thread needs a core of its own: on 2 cores, two spinning ORT threads made the
-    whole replay slower (145 vs 186 frames/s) though the model alone ran faster. Beyond 4 threads
-    this small network gains nothing.
-    """
-    return min(4, max(1, len(os.sched_getaffinity(0)) - 1))
+
+def spins(threads: int) -> bool:
+    """Whether ONNX Runtime's threads may spin-wait between operators: only where they leave a core
+    each to the capture and fit threads. On 2 cores, two spinning threads starved those (a replay
+    at 70 frames/s); two that sleep when idle fill the time the fit thread leaves (111 against
+    103 frames/s with one thread)."""
+    return threads <= len(os.sched_getaffinity(0)) - 2
 
 
 class OnnxModel:
@@ -144,6 +148,8 @@ class OnnxModel:
         providers = usable_providers(provider)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or default_threads()
+        if not spins(options.intra_op_num_threads):
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         quiet = _silenced_output() if providers != ["CPUExecutionProvider"] else contextlib.nullcontext()
         try:
             with quiet:
