@@ -107,3 +107,22 @@ def test_odd_frames_give_a_result_not_an_exception(tiny_onnx, frame, vga):
         assert r.hand_found == expect_hand
         if r.hand_found:
             assert np.all(np.isfinite(r.joints_mm)) and np.all(np.isfinite(r.crop))
+
+
+def test_a_new_hand_whose_refined_centre_moved_far_also_gets_the_detectors_crop(tiny_onnx, frame, vga, monkeypatch):
+    from handpose_live.pipeline.estimator import ALTERNATIVE_MOVE_MM
+
+    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu"))
+    est.refiner = object()  # a refiner that pulls the crop 60 mm aside, as on some real frames
+    monkeypatch.setattr(est, "_refine", lambda depth, intr, centre, iterations: centre + [60.0, 0.0, 0.0])
+    first = est.propose(frame, vga)
+    assert len(first.alternatives) == 1 and not first.result.tracked
+    np.testing.assert_allclose(first.alternatives[0].center_mm, first.result.detected_center_mm)
+    assert np.linalg.norm(first.result.center_mm - first.result.detected_center_mm) >= ALTERNATIVE_MOVE_MM
+    r = est.fit(first)  # one of the two crops, fitted, with both crops' network time
+    assert r.hand_found and r.confidence is not None
+    assert any(np.allclose(r.center_mm, c.center_mm) for c in (first.result, *first.alternatives))
+    assert est.propose(frame, vga).alternatives == ()  # a tracked hand: one crop
+    est.set_fit(False)
+    est.reset()
+    assert est.propose(frame, vga).alternatives == ()  # no fit to choose: one crop

@@ -138,6 +138,17 @@ def test_the_search_keeps_the_fit_unless_a_bend_explains_the_data_clearly_better
     assert np.linalg.norm(index - joints[[6, 7, 8]], axis=1).mean() < 6.0
 
 
+def test_of_several_crops_the_fit_keeps_the_one_on_the_hand():
+    fitter = Fitter(shape=SHAPE)
+    joints, depth = _scene("open", noisy=True)
+    aside = joints + [0.0, 90.0, 0.0]  # a crop and joints down the forearm, as a wrong refinement gives
+    chosen, result = fitter.fit_best(depth, VGA, 250.0, [(aside[9], aside), (joints[9], joints)])
+    assert chosen == 1 and np.linalg.norm(result.joints_mm - joints, axis=1).mean() < 5.0
+    # The first crop is the pipeline's own: a second that is about as good does not replace it.
+    near = joints + [2.0, 0.0, 0.0]
+    assert fitter.fit_best(depth, VGA, 250.0, [(joints[9], joints), (near[9], near)])[0] == 0
+
+
 def test_a_tracked_hand_poorly_fitted_has_one_finger_searched_per_frame_in_turn():
     from dataclasses import replace
 
@@ -145,16 +156,16 @@ def test_a_tracked_hand_poorly_fitted_has_one_finger_searched_per_frame_in_turn(
 
     stage = FitStage(FitSettings())
     seen = []
-    real_fit = stage.fitter.fit
-    stage.fitter.fit = lambda *args: seen.append(args[6]) or real_fit(*args)
+    real_fit = stage.fitter.fit_best
+    stage.fitter.fit_best = lambda *args: seen.append(args[5]) or real_fit(*args)
     joints, depth = _scene("open", noisy=False)
     for tracked in (False, True, True):  # a good track: no search after the first frame
-        stage.run(depth, VGA, joints[9], 250.0, joints, tracked)
+        stage.run(depth, VGA, 250.0, [(joints[9], joints)], tracked)
     assert seen == [ALL_FINGERS, (), ()]
     seen.clear()
     for tracked in (True, True, True, False):  # a track that explains the data poorly
         stage._previous = replace(stage._previous, fit_error_mm=SEARCH_ABOVE_MM + 1.0)
-        stage.run(depth, VGA, joints[9], 250.0, joints, tracked)
+        stage.run(depth, VGA, 250.0, [(joints[9], joints)], tracked)
     assert [len(f) for f in seen[:3]] == [1, 1, 1] and len({f[0] for f in seen[:3]}) == 3
     assert seen[3] == ALL_FINGERS  # a new hand: every finger
 

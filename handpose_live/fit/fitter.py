@@ -18,6 +18,9 @@ from handpose_live.hand.jacobians import HandState
 from handpose_live.hand.shape import HandShape
 
 
+OTHER_CROP_BELOW = 0.7  # another crop's fit must score below this fraction of the first crop's
+
+
 @dataclass(frozen=True)
 class FitSettings:
     """Weights and budget of the fit (SPEC §8); the weights are per term, named after it."""
@@ -80,8 +83,37 @@ class Fitter:
         """Fit the hand around `center_mm`, starting from IK of `network_joints` and from `previous`,
         then search the bends of `search_fingers` (0 = thumb) on the better hypothesis; never raises
         for bad depth: a fit with nothing to explain comes back with confidence 0."""
+        return self.fit_best(depth_mm, intrinsics, cube_mm, [(center_mm, network_joints)], previous, search_fingers)[1]
+
+    def fit_best(self, depth_mm: np.ndarray, intrinsics: Intrinsics, cube_mm: float,
+                 candidates: list[tuple[np.ndarray, np.ndarray]], previous: FitResult | None = None,
+                 search_fingers: tuple[int, ...] = (0, 1, 2, 3, 4)) -> tuple[int, FitResult]:
+        """`fit` for several crops of one frame, each a (centre, network joints) pair: each is
+        fitted, the best-scoring one alone gets the finger search; its index and its fit."""
         s = self.settings
-        network = np.asarray(network_joints, float)
+        best = None
+        for k, (center, network) in enumerate(candidates):
+            first = self._first_fit(depth_mm, intrinsics, np.asarray(center, float), cube_mm,
+                                    np.asarray(network, float), previous)
+            # The first crop is the pipeline's own choice: another replaces it only by a clear margin.
+            if best is None or first.score < OTHER_CROP_BELOW * best[1].score:
+                best = (k, first)
+        k, f = best
+        if f.problems is None:
+            return k, f.result
+        fitted, fjoints, dist, sil = f.fitted
+        if s.search_iterations > 0 and search_fingers:
+            found, found_score = search(f.problems[f.shape.left], fitted, f.score, np.array(search_fingers),
+                                        s.search_iterations)
+            if found_score < f.score:
+                fitted, fjoints, dist, sil = solve(f.problems[f.shape.left], found, 0, s.final_iterations)
+        err = float(np.median(dist))
+        return k, FitResult(fjoints, fitted, f.shape, err, float(sil), confidence(err, sil), f.result.points)
+
+    def _first_fit(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndarray, cube_mm: float,
+                   network: np.ndarray, previous: FitResult | None) -> "_FirstFit":
+        """The hypotheses of one crop fitted, the best-scoring kept (no finger search yet)."""
+        s = self.settings
         # The network does not say which hand it sees: both are fitted, unless IK tells them apart
         # clearly, or a confident previous fit already knows (a tracked hand does not change sides).
         sides = (previous.shape.left,) if previous is not None else (False, True)
@@ -93,11 +125,12 @@ class Fitter:
             hypotheses.append((previous.shape, previous.state))
         nearest = min(rms, key=rms.get)
         first = starts[nearest]
-        obs = hand_points(depth_mm, intrinsics, np.asarray(center_mm, float), cube_mm, first.joints_mm, s.max_points)
+        obs = hand_points(depth_mm, intrinsics, center_mm, cube_mm, first.joints_mm, s.max_points)
         camera = np.array([intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy], float)
         if len(obs.points) < s.min_points:
-            return FitResult(first.joints_mm, first.state, self.shapes[nearest], float("inf"), float("inf"), 0.0,
-                             len(obs.points))
+            empty = FitResult(first.joints_mm, first.state, self.shapes[nearest], float("inf"), float("inf"), 0.0,
+                              len(obs.points))
+            return _FirstFit(float("inf"), self.shapes[nearest], None, None, empty)
         weights = (s.data, s.keypoints, s.silhouette, s.dip_coupling, s.collision,
                    s.temporal if previous is not None else 0.0)
         last = previous.joints_mm if previous is not None else None
@@ -105,15 +138,22 @@ class Fitter:
                                   obs.distance, obs.origin, camera, weights, self._damping, last) for left in (False, True)}
         best = None
         for shape, start in hypotheses:
-            fitted, fjoints, dist, sil = solve(problems[shape.left], start, s.rigid_iterations, s.iterations)
-            score = fit_score(dist, sil)
+            fitted = solve(problems[shape.left], start, s.rigid_iterations, s.iterations)
+            score = fit_score(fitted[2], fitted[3])
             if best is None or score < best[0]:
-                best = (score, shape, fitted, fjoints, dist, sil)
-        score, shape, fitted, fjoints, dist, sil = best
-        if s.search_iterations > 0 and search_fingers:
-            found, found_score = search(problems[shape.left], fitted, score, np.array(search_fingers),
-                                        s.search_iterations)
-            if found_score < score:
-                fitted, fjoints, dist, sil = solve(problems[shape.left], found, 0, s.final_iterations)
-        err = float(np.median(dist))
-        return FitResult(fjoints, fitted, shape, err, float(sil), confidence(err, sil), len(obs.points))
+                best = (score, shape, fitted)
+        score, shape, fitted = best
+        err = float(np.median(fitted[2]))
+        result = FitResult(fitted[1], fitted[0], shape, err, float(fitted[3]), confidence(err, fitted[3]), len(obs.points))
+        return _FirstFit(score, shape, problems, fitted, result)
+
+
+@dataclass(frozen=True)
+class _FirstFit:
+    """One crop's best hypothesis before the finger search, with what the search needs."""
+
+    score: float  # search.fit_score; inf with too few points
+    shape: HandShape
+    problems: dict | None  # solver.problem per side (None: nothing to fit)
+    fitted: tuple | None  # solve's (state, joints, distances, silhouette px)
+    result: FitResult

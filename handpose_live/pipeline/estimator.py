@@ -28,14 +28,22 @@ from handpose_live.pipeline.shipped import DEFAULT_REFINER, load_pose_model
 from handpose_live.types import HandPoseResult
 
 
+# A new hand whose refined centre moved at least this far from the detector's also gets the
+# network on the detector's crop: on real frames the refiner (trained on synthetic depth) can pull
+# the crop off the hand (NYU frame 1: 72 mm with it, 20 mm without), and the fit decides.
+ALTERNATIVE_MOVE_MM = 30.0
+
+
 @dataclass(frozen=True)
 class Proposal:
     """The network's answer for one frame (detect → refine → crop → infer → post), before the fit:
-    `result` has the network's joints as its answer; the fit needs the depth it came from."""
+    `result` has the network's joints as its answer; `alternatives`, the same for other crops of a
+    new hand (the detector's own centre), for the fit to choose from; the fit needs the depth."""
 
     depth_mm: np.ndarray
     intrinsics: Intrinsics
     result: HandPoseResult
+    alternatives: tuple[HandPoseResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,9 @@ class HandPoseEstimator:
         self.notes: tuple[str, ...] = tuple(notes)
         self.fit_stage = FitStage(options.fit_settings) if options.fit else None
         self._previous: np.ndarray | None = None
+        # Set by the fit (its own thread in the live engine) when it chose another crop than the
+        # network's first: the next proposal tracks from there. One reference, swapped atomically.
+        self._anchor: np.ndarray | None = None
 
     def __enter__(self) -> "HandPoseEstimator":
         return self
@@ -116,6 +127,7 @@ class HandPoseEstimator:
     def reset(self) -> None:
         """Forget the tracked hand; the next frame is searched in full."""
         self._previous = None
+        self._anchor = None
         if self.fit_stage is not None:
             self.fit_stage.reset()
 
@@ -158,6 +170,9 @@ class HandPoseEstimator:
                              f"{intrinsics.width}x{intrinsics.height}")
         t0 = time.perf_counter()
         depth_mm = depth_in_mm(depth, depth_scale_mm)  # timed with detect: a cheap max, or one conversion
+        anchor, self._anchor = self._anchor, None
+        if anchor is not None:
+            self._previous = anchor
         det = None
         if self.options.tracking and self._previous is not None:
             det = track_hand(depth_mm, intrinsics, self._previous, self.detect_settings)
@@ -174,27 +189,40 @@ class HandPoseEstimator:
             iterations = 1 if det.tracked else self.options.refine_iterations
             center = self._refine(depth_mm, intrinsics, det.center_mm, iterations)
         t_refined = time.perf_counter()
-        box = make_crop_box(center, intrinsics, self.cube_mm, self.input_size)
-        crop = crop_depth(depth_mm, box)
-        t2 = time.perf_counter()
-        uvd = self.model.predict(crop[None])[0]
-        t3 = time.perf_counter()
-        joints = crop_to_joints(uvd, box)
-        # Track from the predicted reference joint: it is anchored to the hand, whereas re-centring
-        # from the last centre of mass, frame after frame, slides down the forearm.
-        self._previous = joints[Joint.MIDDLE_MCP]
-        t4 = time.perf_counter()
         timings = {"detect": (t1 - t0) * 1e3}
         if self.refiner is not None:
             timings["refine"] = (t_refined - t1) * 1e3
-        timings.update({"crop": (t2 - t_refined) * 1e3, "infer": (t3 - t2) * 1e3, "post": (t4 - t3) * 1e3})
-        return Proposal(depth_mm, intrinsics, HandPoseResult(
-            True, joints, intrinsics.project(joints)[:, :2], center, crop, timings, self.provider, det.tracked,
-            det.center_mm, network_joints_mm=joints))
+        result = self._network(depth_mm, intrinsics, center, det, timings)
+        # Track from the predicted reference joint: it is anchored to the hand, whereas re-centring
+        # from the last centre of mass, frame after frame, slides down the forearm.
+        self._previous = result.network_joints_mm[Joint.MIDDLE_MCP]
+        alternatives = ()
+        if (self.fit_stage is not None and not det.tracked
+                and np.linalg.norm(center - det.center_mm) >= ALTERNATIVE_MOVE_MM):
+            alternatives = (self._network(depth_mm, intrinsics, det.center_mm, det, dict(timings)),)
+            for stage in ("crop", "infer", "post"):  # the frame's cost: both crops
+                result.timings_ms[stage] += alternatives[0].timings_ms[stage]
+        return Proposal(depth_mm, intrinsics, result, alternatives)
+
+    def _network(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray, det,
+                 timings: dict[str, float]) -> HandPoseResult:
+        """Crop → infer → post around `center`: the network's answer, its stage times added to `timings`."""
+        t0 = time.perf_counter()
+        box = make_crop_box(center, intrinsics, self.cube_mm, self.input_size)
+        crop = crop_depth(depth_mm, box)
+        t1 = time.perf_counter()
+        uvd = self.model.predict(crop[None])[0]
+        t2 = time.perf_counter()
+        joints = crop_to_joints(uvd, box)
+        t3 = time.perf_counter()
+        timings.update({"crop": (t1 - t0) * 1e3, "infer": (t2 - t1) * 1e3, "post": (t3 - t2) * 1e3})
+        return HandPoseResult(True, joints, intrinsics.project(joints)[:, :2], center, crop, timings, self.provider,
+                              det.tracked, det.center_mm, network_joints_mm=joints)
 
     def fit(self, proposal: Proposal) -> HandPoseResult:
         """The fit stage on a proposal (frames in order: a tracked hand starts from its last fit);
-        without the fit, or without a hand, the proposal's result as it is."""
+        without the fit, or without a hand, the proposal's result as it is. Of several crops, the
+        one whose fit explains the depth best is the answer."""
         stage, r = self.fit_stage, proposal.result
         if not r.hand_found:
             if stage is not None:
@@ -203,8 +231,13 @@ class HandPoseEstimator:
         if stage is None:
             return r
         t0 = time.perf_counter()
+        crops = (r, *proposal.alternatives)
+        chosen, fit = stage.run(proposal.depth_mm, proposal.intrinsics, self.cube_mm,
+                                [(c.center_mm, c.network_joints_mm) for c in crops], r.tracked)
+        if chosen:
+            self._anchor = crops[chosen].network_joints_mm[Joint.MIDDLE_MCP]
+        r = replace(crops[chosen], timings_ms=r.timings_ms)
         joints = r.network_joints_mm
-        fit = stage.run(proposal.depth_mm, proposal.intrinsics, r.center_mm, self.cube_mm, joints, r.tracked)
         timings = {**r.timings_ms, "fit": (time.perf_counter() - t0) * 1e3}
         fitted = fit.joints_mm if np.all(np.isfinite(fit.joints_mm)) else joints
         return replace(r, joints_mm=fitted, joints_px=proposal.intrinsics.project(fitted)[:, :2], timings_ms=timings,

@@ -31,9 +31,10 @@ class FitStage:
         """Forget the previous fit (a new hand)."""
         self._previous = None
 
-    def run(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndarray, cube_mm: float,
-            network_joints: np.ndarray, tracked: bool) -> FitResult:
-        """The fit of this frame (never raises for bad depth: it comes back with confidence 0)."""
+    def run(self, depth_mm: np.ndarray, intrinsics: Intrinsics, cube_mm: float,
+            candidates: list[tuple[np.ndarray, np.ndarray]], tracked: bool) -> tuple[int, FitResult]:
+        """The fit of this frame for the best of its crops, each a (centre, network joints) pair:
+        which one, and its fit (never raises for bad depth: it comes back with confidence 0)."""
         previous = self._previous if tracked else None
         if previous is None:
             fingers = ALL_FINGERS
@@ -42,7 +43,7 @@ class FitStage:
             fingers = (self._turn,)
         else:
             fingers = ()
-        result = self.fitter.fit(depth_mm, intrinsics, center_mm, cube_mm, network_joints, previous, fingers)
+        chosen, result = self.fitter.fit_best(depth_mm, intrinsics, cube_mm, candidates, previous, fingers)
         ok = result.confidence >= TRACK_CONFIDENCE and np.all(np.isfinite(result.joints_mm))
         self._previous = result if ok else None
-        return result
+        return chosen, result
