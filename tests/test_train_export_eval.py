@@ -143,6 +143,9 @@ def test_toolkit_file_errors(tmp_path):
         (["train", "--out", "r", "--data", "icvl:only_one_part"], "icvl:DEPTH_DIR:LABEL_FILE"),
         (["train", "--out", "r", "--seed", "1000003"], "reserved"),
         (["train-refiner", "--out", "r", "--seed", "1000001"], "reserved"),
+        (["train", "--out", "r", "--init", "none.pt"], "does not exist"),
+        (["import-onnx", "--model", "none.onnx", "--out", "w.pt"], "does not exist"),
+        (["import-onnx", "--model", "m.onnx", "--out", "w.onnx"], "must be a .pt file"),
     ],
 )
 def test_cli_errors_exit_2_with_one_sentence(argv, message, tmp_path, monkeypatch, capsys):
@@ -182,3 +185,34 @@ def test_time_budget_stops_mid_epoch_and_resume_finishes_it(tmp_path):
     figures = train(replace(settings, max_minutes=None), progress=False)
     assert figures["epoch"] == 1 and (tmp_path / BEST).is_file()
     assert load_checkpoint(tmp_path / CHECKPOINT)["step"] == 0
+
+
+def test_weights_come_back_out_of_an_exported_model_and_training_goes_on_from_them(trained, tmp_path, capsys):
+    from handpose_live.model.onnx_import import OnnxImportError, import_weights, module_path
+    from handpose_live.training.common import load_trained
+
+    assert module_path("/stem/stem.1/body/body.0/body.0.0/Conv") == "stem.1.body.0.0"
+    assert module_path("/stages.1/jgr/local/local.0/Conv") == "stages.1.jgr.local.0"
+    out, _ = trained
+    onnx_path = tmp_path / "trained.onnx"
+    export_onnx(out / BEST, onnx_path)  # batch norms folded into the convolutions
+    weights, error = import_weights(onnx_path, tmp_path / "back.pt")
+    assert error < 1e-4
+    original, _ = load_trained(out / BEST)
+    back, settings = load_trained(weights)
+    assert back.cfg == original.cfg and settings["imported_from"] == "trained.onnx"
+    crops = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (4, 1, 96, 96)).astype(np.float32))
+    with torch.no_grad():
+        np.testing.assert_allclose(back.predict(crops).numpy(), original.predict(crops).numpy(), atol=1e-4)
+    with pytest.raises(OnnxImportError, match="already exists"):
+        import_weights(onnx_path, weights)
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    with pytest.raises(OnnxImportError, match="not an exported handpose-live model"):
+        import_weights(tmp_path / "junk.onnx", tmp_path / "junk.pt")
+    # train --init starts a new run from the weights (its configuration taken from them).
+    assert main(["train", "--init", str(weights), "--out", str(tmp_path / "more"), "--epochs", "1",
+                 "--steps-per-epoch", "1", "--batch-size", "2", "--val-count", "4", "--workers", "0",
+                 "--stacks", "1"]) == 0
+    assert "Starting from the weights of" in capsys.readouterr().out
+    assert main(["train", "--init", str(weights), "--out", str(tmp_path / "clash"), "--stacks", "2"]) == 2
+    assert "num_stacks=1" in capsys.readouterr().err and not (tmp_path / "clash").exists()

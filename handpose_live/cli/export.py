@@ -1,4 +1,5 @@
-"""`handpose-live export` and `quantize`: checkpoints to ONNX (checked against torch), int8 copies."""
+"""`handpose-live export`, `quantize` and `import-onnx`: checkpoints to ONNX (checked against torch),
+int8 copies, and torch weights back from an exported model."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,7 @@ from handpose_live.cli.common import add_command, needs_torch, positive_int
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register `export` and `quantize`."""
+    """Register `export`, `quantize` and `import-onnx`."""
     ex = add_command(
         sub, "export", help="export a checkpoint (pose network or centre refiner) to ONNX with its preprocessing metadata",
         description="Write an ONNX model (dynamic batch) whose metadata carries the joint order, input size, "
@@ -43,6 +44,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                     help="synthetic crops for the activation ranges (default 200)")
     qu.add_argument("--force", action="store_true", help="replace an existing file, even a shipped model")
 
+    im = add_command(
+        sub, "import-onnx", help="take the torch weights back out of an exported pose network (for train --init)",
+        description="Read an exported fp32 JGR-P2O ONNX file back into the torch network: each fused "
+        "convolution goes back into its module, and each batch norm the exporter folded away is rebuilt "
+        "from statistics measured on synthetic crops, so that training can resume from the model. The "
+        "weights are checked against ONNX Runtime and written as a checkpoint (weights and config, no "
+        "optimiser state) that export, eval and train --init read.",
+        epilog="examples:\n  handpose-live import-onnx --model models/jgr_p2o.onnx      # writes models/jgr_p2o.pt\n"
+        "  handpose-live train --init models/jgr_p2o.pt --out runs/more --lr 6e-5",
+        run=run_import,
+    )
+    im.add_argument("--model", type=Path, required=True, help="an fp32 pose-network .onnx written by export")
+    im.add_argument("--out", type=Path, help="the .pt to write (default: NAME.pt beside --model)")
+    im.add_argument("--force", action="store_true", help="replace an existing file, even the shipped weights")
+
 
 def run_export(args: argparse.Namespace) -> int:
     """Export, print the parity check; 1 when ONNX Runtime strays from torch."""
@@ -58,6 +74,18 @@ def run_export(args: argparse.Namespace) -> int:
     if r.int8_path is not None:
         print(f"Remade its int8 copy {r.int8_path}, which runs on the CPU")
     return 0 if r.parity_ok else 1
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Write the weights of an exported model and print the parity check."""
+    try:
+        from handpose_live.model.onnx_import import import_weights
+    except ImportError:
+        raise needs_torch("import-onnx") from None
+    out, error = import_weights(args.model, args.out, args.force)
+    print(f"Wrote {out}: torch weights of {args.model}, reproducing it to {error:.1e} (max abs, normalised units). "
+          f"Train on from them with: handpose-live train --init {out} --out runs/NAME")
+    return 0
 
 
 def run_quantize(args: argparse.Namespace) -> int:

@@ -42,6 +42,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--no-jgr", action="store_true", help="ablation: no graph reasoning (P2O only)")
     tr.add_argument("--no-offset-loss", action="store_true", help="ablation: no dense offset loss")
     tr.add_argument("--no-augment", action="store_true", help="no online rotation/scale/shift augmentation")
+    tr.add_argument("--init", type=Path, default=None,
+                    help="start from these weights (a .pt of train, or models/jgr_p2o.pt); the network's "
+                    "configuration comes from them. A run already in --out resumes instead")
 
     rf = add_command(
         sub, "train-refiner", help="train the centre-refinement network",
@@ -72,12 +75,24 @@ def run_train(args: argparse.Namespace) -> int:
     except ImportError:
         raise needs_torch("training") from None
     model = JGRP2OConfig(num_stacks=args.stacks, use_jgr=not args.no_jgr, offset_loss=not args.no_offset_loss)
+    if args.init is not None:
+        from handpose_live.training.common import load_trained
+
+        start, _ = load_trained(args.init)  # one sentence for a file that is not a checkpoint
+        if not hasattr(start, "offset_targets"):
+            raise UsageError(f"--init {args.init} holds a centre refiner, not the pose network")
+        asked = {"num_stacks": args.stacks, "use_jgr": not args.no_jgr, "offset_loss": not args.no_offset_loss}
+        clash = [k for k, v in asked.items() if getattr(start.cfg, k) != v]
+        if clash:
+            raise UsageError(f"--init {args.init} has {clash[0]}={getattr(start.cfg, clash[0])}, "
+                             f"which the other options contradict")
+        model = start.cfg
     try:
         settings = TrainSettings(
             out_dir=str(args.out), model=model, data=args.data, seed=args.seed, epochs=args.epochs,
             steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
             augment=not args.no_augment, workers=args.workers, val_count=args.val_count, device=args.device,
-            max_minutes=args.max_minutes,
+            max_minutes=args.max_minutes, init=None if args.init is None else str(args.init),
         )
         figures = train(settings, resume=not args.restart)
     except (ValueError, FileNotFoundError) as e:

@@ -22,7 +22,7 @@ from handpose_live.evaluation.testset import RESERVED_SEEDS, VALIDATION_SEED, Ev
 from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig, count_parameters, jgr_p2o_loss
 from handpose_live.synthetic.generator import SynthSettings
 from handpose_live.training.augment import AugmentSettings
-from handpose_live.training.common import append_csv, load_checkpoint, pick_device, save_atomic
+from handpose_live.training.common import append_csv, load_checkpoint, load_trained, pick_device, save_atomic
 from handpose_live.training.data import ArraySamples, SyntheticStream
 
 CHECKPOINT = "last.pt"
@@ -50,6 +50,7 @@ class TrainSettings:
     device: str = "auto"
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     checkpoint_minutes: float = 10.0
+    init: str | None = None  # weights to start from (a fresh run only; a run in out_dir resumes)
 
     def __post_init__(self) -> None:
         if self.data == "synthetic" and self.seed in RESERVED_SEEDS:
@@ -111,6 +112,13 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
         start_epoch, start_step, best = ckpt["epoch"], ckpt["step"], ckpt["best_val_mm"]
         if main_process:
             print(f"Resuming {out} at epoch {start_epoch + 1}, step {start_step}")
+    elif settings.init is not None:
+        start, _ = load_trained(Path(settings.init))
+        if start.cfg.to_dict() != settings.model.to_dict():
+            raise ValueError(f"{settings.init} holds another model configuration than this run's")
+        model.load_state_dict(start.state_dict())
+        if main_process:
+            print(f"Starting from the weights of {settings.init}")
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     if main_process:
         print(f"JGR-P2O {settings.model.num_stacks} stacks, {count_parameters(model):,} parameters, on {device}")
