@@ -17,7 +17,6 @@ from handpose_live.fit.solver import damping, problem, solve
 from handpose_live.hand.jacobians import HandState
 from handpose_live.hand.shape import HandShape
 
-
 OTHER_CROP_BELOW = 0.7  # another crop's fit must score below this fraction of the first crop's
 
 
@@ -111,7 +110,7 @@ class Fitter:
         return k, FitResult(fjoints, fitted, f.shape, err, float(sil), confidence(err, sil), f.result.points)
 
     def _first_fit(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndarray, cube_mm: float,
-                   network: np.ndarray, previous: FitResult | None) -> "_FirstFit":
+                   network: np.ndarray, previous: FitResult | None) -> _FirstFit:
         """The hypotheses of one crop fitted, the best-scoring kept (no finger search yet)."""
         s = self.settings
         # The network does not say which hand it sees: both are fitted, unless IK tells them apart

@@ -15,8 +15,10 @@ from handpose_live.hand.jacobians import HandState
 FINGER_BENDS = np.radians(np.array([[0.0, 0.0, 0.0], [20.0, 20.0, 10.0], [45.0, 50.0, 30.0], [85.0, 95.0, 60.0]]))
 # The thumb's four angles (deg): CMC flexion, CMC abduction, MCP, IP.
 THUMB_BENDS = np.radians(np.array([[0.0, 0.0, 0.0, 0.0], [30.0, 30.0, 40.0, 50.0], [40.0, 45.0, 50.0, 70.0]]))
-SILHOUETTE_MM_PER_PX = 1.0  # the score: median data distance (mm) + this × silhouette error (px)
-TRUNCATE_MM = 20.0
+# The score: mean point distance (mm, each capped at TRUNCATE_MM) + this × silhouette error (px).
+# A mean, not a median: a finger moved off its points shows in the few points it leaves behind.
+SILHOUETTE_MM_PER_PX = 1.0
+TRUNCATE_MM = 20.0  # a point this far off (the forearm, an object) counts no more
 # A try is kept only where it lowers the score by this fraction: sensor noise alone moves the score
 # by a few per cent, and a hand that explains the data as well as before should stay as it was.
 KEEP_BELOW = 0.98
@@ -24,7 +26,7 @@ KEEP_BELOW = 0.98
 
 @njit
 def fit_score(distances: np.ndarray, silhouette_px: float) -> float:
-    """How badly a fit explains the data: median point distance (mm) plus the weighted silhouette error."""
+    """How badly a fit explains the data: capped mean point distance (mm) plus the weighted silhouette error."""
     total = 0.0
     for d in distances:
         total += min(d, TRUNCATE_MM)

@@ -21,12 +21,11 @@ from handpose_live.hand.pose import angles_pose
 from handpose_live.joints import Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
 from handpose_live.pipeline.depth_input import depth_in_mm
-from handpose_live.pipeline.detect import DetectSettings, find_hand, track_hand
+from handpose_live.pipeline.detect import Detection, DetectSettings, find_hand, track_hand
 from handpose_live.pipeline.fit import FitStage
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.pipeline.shipped import DEFAULT_REFINER, load_pose_model
 from handpose_live.types import HandPoseResult
-
 
 # A new hand whose refined centre moved at least this far from the detector's also gets the
 # network on the detector's crop: on real frames the refiner (trained on synthetic depth) can pull
@@ -113,7 +112,7 @@ class HandPoseEstimator:
         # network's first: the next proposal tracks from there. One reference, swapped atomically.
         self._anchor: np.ndarray | None = None
 
-    def __enter__(self) -> "HandPoseEstimator":
+    def __enter__(self) -> HandPoseEstimator:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -204,7 +203,7 @@ class HandPoseEstimator:
                 result.timings_ms[stage] += alternatives[0].timings_ms[stage]
         return Proposal(depth_mm, intrinsics, result, alternatives)
 
-    def _network(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray, det,
+    def _network(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray, det: Detection,
                  timings: dict[str, float]) -> HandPoseResult:
         """Crop → infer → post around `center`: the network's answer, its stage times added to `timings`."""
         t0 = time.perf_counter()
