@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test soak docs install kinect system-deps clean
+.PHONY: demo test soak docs install kinect system-deps clean train-gpu
 
 demo: install
 	@# The window needs a display; without one the same pipeline runs headless for 10 s.
@@ -23,6 +23,16 @@ test: install kinect
 soak: install
 	rm -f soak.jsonl
 	$(BIN)/handpose-live soak --frames 20000 --output soak.jsonl
+
+# The GPU recipe: train from the shipped weights for MINUTES (default 25) with synthetic hands made
+# on all cores but two, then export, quantise and score beside the shipped model; figures in
+# RUN/card.md. No install: a GPU machine without network has torch, numba, onnx and onnxruntime
+# but not the app's packages, which training does not import. It never replaces the shipped model.
+MINUTES ?= 25
+RUN     ?= runs/gpu
+RECIPE_PYTHON := $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
+train-gpu:
+	$(RECIPE_PYTHON) -m handpose_live.training.recipe --minutes $(MINUTES) --out $(RUN)
 
 # The architecture picture, from its Graphviz source (Debian's graphviz package).
 docs: docs/architecture.svg docs/architecture.png

@@ -216,3 +216,19 @@ def test_weights_come_back_out_of_an_exported_model_and_training_goes_on_from_th
     assert "Starting from the weights of" in capsys.readouterr().out
     assert main(["train", "--init", str(weights), "--out", str(tmp_path / "clash"), "--stacks", "2"]) == 2
     assert "num_stacks=1" in capsys.readouterr().err and not (tmp_path / "clash").exists()
+
+
+def test_the_gpu_recipe_trains_exports_quantises_and_scores_on_a_tiny_budget(trained, tmp_path):
+    from handpose_live.training.recipe import main as recipe
+
+    out, _ = trained
+    run = tmp_path / "gpu"
+    assert recipe(["--out", str(run), "--minutes", "0.05", "--init", str(out / BEST), "--steps-per-epoch", "2",
+                   "--batch-size", "2", "--val-count", "4", "--test-count", "8", "--workers", "0",
+                   "--device", "cpu"]) == 0
+    figures = json.loads((run / "figures.json").read_text())
+    assert {"new fp32", "new int8", "shipped fp32"} <= set(figures["scores"])
+    assert figures["parity_max_abs"] < 1e-4 and (run / "best_int8.onnx").is_file()
+    card = (run / "card.md").read_text()
+    assert "| new fp32 |" in card and "Verdict: not better than the shipped model" in card  # random tiny weights
+    assert recipe(["--out", str(run), "--minutes", "0"]) == 2
