@@ -61,13 +61,18 @@ def test_bad_input(tiny_onnx, vga):
         est.estimate(np.zeros((480, 640), np.float32), vga)
 
 
-def test_pipeline_evaluation_command(tiny_onnx, capsys):
+def test_pipeline_evaluation_command(tiny_onnx, capsys, tmp_path):
+    import json
+
     from handpose_live.cli import main
 
     assert main(["eval", "--pipeline", "--model", str(tiny_onnx), "--no-refiner", "--count", "3",
-                 "--provider", "cpu"]) == 0
+                 "--provider", "cpu", "--json", str(tmp_path / "p.json")]) == 0
     out = capsys.readouterr().out
     assert "hand found in 3 of 3" in out and "crops holding every joint" in out and "median ms per stage" in out
+    assert "fit p95" in out and "the fitted hand's side" in out
+    figures = json.loads((tmp_path / "p.json").read_text())
+    assert set(figures["stage_p95_ms"]) == set(figures["stage_ms"]) and 0.0 <= figures["handedness_right"] <= 1.0
     assert "no centre refiner" in out
     assert main(["eval", "--pipeline", "--model", "missing.onnx", "--count", "3"]) == 2
 

@@ -34,6 +34,8 @@ class PipelineFigures:
     ik: PoseScores | None = None  # inverse kinematics of the network's joints alone, when the fit ran
     fit_error_mm: float | None = None  # median over frames of the fit's median data → model distance
     median_frame_mm: float = float("nan")  # median over frames of the frame's mean joint error
+    stage_p95_ms: dict[str, float] | None = None  # 95th percentile per stage
+    right_side: float | None = None  # fraction of found frames whose fitted hand is the true side (left/right)
 
     def to_dict(self) -> dict:
         """The figures `eval --pipeline --json` writes."""
@@ -43,6 +45,7 @@ class PipelineFigures:
 
         out = {"frames": self.frames, "hands_found": self.found, "crop_holds_hand": self.crop_holds_hand,
                "joints_median_mm": self.median_frame_mm, **block(self.joints), "stage_ms": self.stage_ms,
+               "stage_p95_ms": self.stage_p95_ms, "handedness_right": self.right_side,
                "fit_error_mm": self.fit_error_mm, "centre_error_mm": {
                    "detector_median": float(np.median(self.detector_centre_error_mm)),
                    "refined_median": float(np.median(self.final_centre_error_mm))}}
@@ -65,7 +68,7 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
     settings = SynthSettings(width=width, height=height, scene=SceneSettings(p_beside=0.5 if objects_beside else 0.0))
     est = HandPoseEstimator(replace(options, tracking=False))
     ik = est.fit_stage.fitter if est.fit_stage is not None else None
-    det_err, fin_err, holds, preds, truths, nets, iks, fit_errs = [], [], [], [], [], [], [], []
+    det_err, fin_err, holds, preds, truths, nets, iks, fit_errs, sides = [], [], [], [], [], [], [], [], []
     stages: dict[str, list[float]] = {}
     for k in tqdm(range(count), desc="pipeline", unit="frame", disable=not progress):
         frame = render_frame(sample_rng(seed, k), settings)
@@ -87,6 +90,7 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
             iks.append(min((ik.inverse_kinematics(r.network_joints_mm, left) for left in (False, True)),
                            key=lambda x: x.rms_mm).joints_mm)
             fit_errs.append(r.fit_error_mm)
+            sides.append(r.shape is not None and r.shape.left == frame.left)
     refined = est.refiner is not None
     est.close()
     if not preds:
@@ -98,7 +102,9 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
                            score(np.array(preds), truth), {n: float(np.median(v)) for n, v in stages.items()},
                            refined, score(np.array(nets), truth) if nets else None,
                            score(np.array(iks), truth) if iks else None,
-                           float(np.median(finite)) if finite else None, float(np.median(frame_mm)))
+                           float(np.median(finite)) if finite else None, float(np.median(frame_mm)),
+                           {n: float(np.percentile(v, 95)) for n, v in stages.items()},
+                           float(np.mean(sides)) if sides else None)
 
 def pipeline_report(f: PipelineFigures, objects_beside: bool = False) -> list[str]:
     """What `eval --pipeline` prints: hands found, centre errors, crop containment, joints, stage times."""
@@ -117,5 +123,9 @@ def pipeline_report(f: PipelineFigures, objects_beside: bool = False) -> list[st
               f"frames within 20 / 40 mm {f.joints.success_at(20):.1%} / {f.joints.success_at(40):.1%}"
               + ("" if f.network is None else f"; the network alone {f.network.mean_mm:.2f} mm, "
                  f"IK of its joints {f.ik.mean_mm:.2f} mm; fit error {f.fit_error_mm:.2f} mm (median)"),
-              "  median ms per stage: " + " · ".join(f"{n} {ms:.1f}" for n, ms in f.stage_ms.items())]
+              "  median ms per stage: " + " · ".join(f"{n} {ms:.1f}" for n, ms in f.stage_ms.items())
+              + ("" if f.stage_p95_ms is None or "fit" not in f.stage_p95_ms else
+                 f" (fit p95 {f.stage_p95_ms['fit']:.1f})")]
+    if f.right_side is not None:
+        lines.append(f"  the fitted hand's side (left / right) is the true one in {f.right_side:.1%} of the frames")
     return lines
