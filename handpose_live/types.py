@@ -55,3 +55,5 @@ class HandPoseResult:
     fit_error_mm: float | None = None  # median data → model distance of the hand points
     silhouette_error_px: float | None = None  # mean distance of the model's axis samples off the hand mask
     confidence: float | None = None  # 0-1, from the two errors above; None without the fit
+    handedness: str | None = None  # "left" or "right": the side of the fitted hand; None without the fit
+    handedness_score: float | None = None  # 0.5-1: how clearly that side explains the depth better

@@ -235,3 +235,27 @@ def test_cached_kernels_are_dropped_when_a_fit_or_hand_source_changes(tmp_path, 
     (copy / "fit" / "data.py").write_text((copy / "fit" / "data.py").read_text() + "\n# changed\n")
     jit._drop_stale_kernels()
     assert not kernel.exists()  # data.py changed: lm_fit, which embeds its kernels, is compiled anew
+
+
+def test_a_fixed_hand_is_the_only_side_fitted_and_auto_says_how_sure_it_is():
+    joints, depth = _scene("open", noisy=False)  # a right hand
+    auto = Fitter(shape=SHAPE).fit(depth, VGA, joints[9], 250.0, joints)
+    assert not auto.shape.left and 0.5 <= auto.handedness_score <= 1.0
+    left = Fitter(FitSettings(hand="left"), shape=SHAPE).fit(depth, VGA, joints[9], 250.0, joints)
+    assert left.shape.left and left.handedness_score == 1.0
+    with pytest.raises(ValueError, match="hand must be one of"):
+        FitSettings(hand="both")
+
+
+def test_the_fit_line_says_the_side_and_how_sure():
+    from dataclasses import replace
+
+    from handpose_live.types import HandPoseResult
+    from handpose_live.ui.overlay import fit_line
+
+    joints, depth = _scene("open", noisy=False)
+    r = HandPoseResult(True, joints, VGA.project(joints)[:, :2], joints[9], None, {}, "CPU", shape=SHAPE,
+                       confidence=0.9, fit_error_mm=1.0, silhouette_error_px=0.2, handedness="right",
+                       handedness_score=0.83)
+    assert "right hand (83% sure) · confidence 0.90" in fit_line(True, r, 3.0)
+    assert "right hand · confidence" in fit_line(True, replace(r, handedness_score=None), 3.0)

@@ -16,7 +16,8 @@ from handpose_live.runtime.recordings import truth_path
 from handpose_live.sources.realsense import RecordingSource
 
 FRAMES = 30
-KEYS = {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms", "confidence", "fit_error_mm"}
+KEYS = {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms", "confidence", "fit_error_mm",
+        "handedness"}
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +67,10 @@ def test_csv_output_and_recording_while_replaying(recording, tmp_path, capsys):
     assert main(["--bag", str(recording), "--headless", "--no-realtime", "--max-frames", "8",
                  "--output", str(out), "--record", str(rec), "--no-smoothing"]) == 0
     rows = list(csv.reader(out.open()))
-    scalars = ["frame", "timestamp_ms", "hand_found", "latency_ms", "confidence", "fit_error_mm"]
-    assert rows[0][:6] == scalars and len(rows[0]) == 6 + 63 and rows[0][6] == "wrist_x"
+    scalars = ["frame", "timestamp_ms", "hand_found", "latency_ms", "confidence", "fit_error_mm", "handedness"]
+    assert rows[0][:7] == scalars and len(rows[0]) == 7 + 63 and rows[0][7] == "wrist_x"
     assert len(rows) == 9 and rows[1][0] == "0"
-    assert all(0.0 <= float(r[4]) <= 1.0 and float(r[5]) >= 0.0 for r in rows[1:])
+    assert all(0.0 <= float(r[4]) <= 1.0 and float(r[5]) >= 0.0 and r[6] in ("left", "right") for r in rows[1:])
     with RecordingSource(rec, realtime=False) as src:
         assert len(list(src)) >= 8  # capture may run a frame or two ahead of the last processed one
 
@@ -82,8 +83,10 @@ def test_no_fit_gives_the_network_joints_and_no_confidence(recording, capsys):
 
     network, fitted = run("--no-fit"), run()
     assert len(network) == len(fitted) == 10 and all(set(p) == KEYS for p in network + fitted)
-    assert all(p["confidence"] is None and p["fit_error_mm"] is None for p in network)
+    assert all(p["confidence"] is None and p["fit_error_mm"] is None and p["handedness"] is None for p in network)
     assert all(p["confidence"] is not None and p["fit_error_mm"] is not None for p in fitted)
+    assert all(p["handedness"] in ("left", "right") for p in fitted)
+    assert all(p["handedness"] == "left" for p in run("--hand", "left"))  # the side fixed on the command line
     # Without the fit the lines hold the network's own joints, frame by frame.
     with RecordingSource(recording, realtime=False) as src, HandPoseEstimator(EstimatorOptions(fit=False)) as est:
         expected = [est.estimate(f.depth_mm, f.intrinsics).joints_mm for f, _ in zip(src, range(10))]

@@ -141,7 +141,8 @@ def test_offline_engine_processes_every_frame_in_order():
     o = outputs[0]
     assert o.t_capture <= o.t_infer_start <= o.t_infer_end
     rec = o.record(o.t_infer_end + 0.01)
-    assert set(rec) == {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms", "confidence", "fit_error_mm"}
+    assert set(rec) == {"frame", "timestamp_ms", "hand_found", "joints_mm", "latency_ms", "confidence", "fit_error_mm",
+                        "handedness"}
     assert len(rec["joints_mm"]) == 21 and rec["latency_ms"] >= 10.0
     assert rec["confidence"] is None and rec["fit_error_mm"] is None  # an estimator without the fit
 

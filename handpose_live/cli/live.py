@@ -27,7 +27,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                       help="ONNX Runtime intra-op threads (default: the cores, at most 4; they spin-wait only where 2 cores are left over)")
     live.add_argument("--headless", action="store_true",
                       help="no window: one JSON line per frame on stdout (frame, timestamp_ms, hand_found, "
-                      "joints_mm, latency_ms, confidence, fit_error_mm)")
+                      "joints_mm, latency_ms, confidence, fit_error_mm, handedness)")
     live.add_argument("--output", type=Path, help="also write the per-frame results to a .jsonl or .csv file")
     live.add_argument("--no-realtime", action="store_true",
                       help="read recordings (and the synthetic camera) as fast as possible, every frame processed")
@@ -38,6 +38,8 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--no-smoothing", action="store_true", help="show raw joints (no One Euro filter)")
     live.add_argument("--no-fit", action="store_true",
                       help="start without the hand-model fit: the network's joints (key m switches it live)")
+    live.add_argument("--hand", choices=("auto", "left", "right"), default="auto",
+                      help="the hand in front of the camera (default auto: the fit tries both for a new hand)")
 
 
 def run_live(args: argparse.Namespace) -> int:
@@ -49,7 +51,7 @@ def run_live(args: argparse.Namespace) -> int:
         camera=args.camera, recording=args.bag, model=args.model, provider=args.provider, headless=args.headless,
         output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
         screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, threads=args.threads,
-        fit=not args.no_fit))
+        fit=not args.no_fit, hand=args.hand))
 
 
 def add_record_parser(sub: argparse._SubParsersAction) -> None:

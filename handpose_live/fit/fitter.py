@@ -17,6 +17,7 @@ from handpose_live.fit.solver import damping, problem, solve
 from handpose_live.hand.jacobians import HandState
 from handpose_live.hand.shape import HandShape
 
+HANDS = ("auto", "left", "right")
 OTHER_CROP_BELOW = 0.7  # another crop's fit must score below this fraction of the first crop's
 
 
@@ -39,6 +40,11 @@ class FitSettings:
     damping: tuple[float, float, float, float, float] = (1.0, 1e3, 200.0, 2e3, 500.0)  # t, R, flex, abd, distal
     min_points: int = 30  # fewer hand points: nothing to fit, confidence 0
     handedness_margin: float = 1.5  # fit both hands unless one's IK residual is this many times the other's
+    hand: str = "auto"  # "left" or "right" fits that hand only; "auto" decides per new hand
+
+    def __post_init__(self) -> None:
+        if self.hand not in HANDS:
+            raise ValueError(f"hand must be one of {', '.join(HANDS)}, got {self.hand!r}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class FitResult:
     silhouette_error_px: float  # mean distance of the model's axis samples outside the hand mask
     confidence: float  # 0-1
     points: int  # hand points used
+    handedness_score: float = 1.0  # 0.5-1: how clearly this side explains the data better than the other
 
 
 def confidence(fit_error_mm: float, silhouette_px: float) -> float:
@@ -107,7 +114,8 @@ class Fitter:
             if found_score < f.score:
                 fitted, fjoints, dist, sil = solve(f.problems[f.shape.left], found, 0, s.final_iterations)
         err = float(np.median(dist))
-        return k, FitResult(fjoints, fitted, f.shape, err, float(sil), confidence(err, sil), f.result.points)
+        return k, FitResult(fjoints, fitted, f.shape, err, float(sil), confidence(err, sil), f.result.points,
+                            f.result.handedness_score)
 
     def _first_fit(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndarray, cube_mm: float,
                    network: np.ndarray, previous: FitResult | None) -> _FirstFit:
@@ -115,7 +123,10 @@ class Fitter:
         s = self.settings
         # The network does not say which hand it sees: both are fitted, unless IK tells them apart
         # clearly, or a confident previous fit already knows (a tracked hand does not change sides).
-        sides = (previous.shape.left,) if previous is not None else (False, True)
+        if s.hand != "auto":
+            sides = (s.hand == "left",)
+        else:
+            sides = (previous.shape.left,) if previous is not None else (False, True)
         starts = {left: self.inverse_kinematics(network, left) for left in sides}
         rms = {left: v.rms_mm for left, v in starts.items()}
         hands = [left for left in sides if rms[left] <= s.handedness_margin * min(rms.values())]
@@ -128,7 +139,7 @@ class Fitter:
         camera = np.array([intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy], float)
         if len(obs.points) < s.min_points:
             empty = FitResult(first.joints_mm, first.state, self.shapes[nearest], float("inf"), float("inf"), 0.0,
-                              len(obs.points))
+                              len(obs.points), 0.5)
             return _FirstFit(float("inf"), self.shapes[nearest], None, None, empty)
         weights = (s.data, s.keypoints, s.silhouette, s.dip_coupling, s.collision,
                    s.temporal if previous is not None else 0.0)
@@ -136,15 +147,31 @@ class Fitter:
         problems = {left: problem(self.shapes[left], self._palm[left], obs.points, network, NETWORK_WEIGHTS,
                                   obs.distance, obs.origin, camera, weights, self._damping, last) for left in (False, True)}
         best = None
+        side_scores: dict[bool, float] = {}
         for shape, start in hypotheses:
             fitted = solve(problems[shape.left], start, s.rigid_iterations, s.iterations)
             score = fit_score(fitted[2], fitted[3])
+            side_scores[shape.left] = min(score, side_scores.get(shape.left, np.inf))
             if best is None or score < best[0]:
                 best = (score, shape, fitted)
         score, shape, fitted = best
         err = float(np.median(fitted[2]))
-        result = FitResult(fitted[1], fitted[0], shape, err, float(fitted[3]), confidence(err, fitted[3]), len(obs.points))
+        result = FitResult(fitted[1], fitted[0], shape, err, float(fitted[3]), confidence(err, fitted[3]), len(obs.points),
+                           _side_score(shape.left, side_scores, rms, previous, s.hand))
         return _FirstFit(score, shape, problems, fitted, result)
+
+
+def _side_score(left: bool, scores: dict[bool, float], ik_rms: dict[bool, float], previous: FitResult | None,
+                hand: str) -> float:
+    """0.5-1: how clearly the chosen side beats the other: by the two sides' fit scores where both
+    were fitted, else by their IK residuals; a fixed side is certain, a tracked one keeps its score."""
+    if hand != "auto":
+        return 1.0
+    for other in (scores, ik_rms):
+        if len(other) == 2 and np.isfinite(other[not left]):
+            mine, theirs = max(other[left], 1e-9), other[not left]
+            return float(theirs / (mine + theirs))
+    return previous.handedness_score if previous is not None else 0.5
 
 
 @dataclass(frozen=True)

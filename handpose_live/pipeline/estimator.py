@@ -241,4 +241,5 @@ class HandPoseEstimator:
         fitted = fit.joints_mm if np.all(np.isfinite(fit.joints_mm)) else joints
         return replace(r, joints_mm=fitted, joints_px=proposal.intrinsics.project(fitted)[:, :2], timings_ms=timings,
                        pose=angles_pose(fit.state.angles), shape=fit.shape, fit_error_mm=fit.fit_error_mm,
-                       silhouette_error_px=fit.silhouette_error_px, confidence=fit.confidence)
+                       silhouette_error_px=fit.silhouette_error_px, confidence=fit.confidence,
+                       handedness="left" if fit.shape.left else "right", handedness_score=fit.handedness_score)

@@ -75,7 +75,7 @@ class FrameOutput:
         """The frame as one line of --headless / --output (joint values rounded to 0.1 mm)."""
         r = self.result
         return frame_record(self.frame, r.hand_found, self.joints_mm, (t_display - self.t_capture) * 1000.0,
-                            confidence=r.confidence, fit_error_mm=r.fit_error_mm)
+                            confidence=r.confidence, fit_error_mm=r.fit_error_mm, handedness=r.handedness)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,12 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv")
 
 
 def frame_record(frame: DepthFrame, hand_found: bool, joints_mm: np.ndarray, latency_ms: float | None,
-                 joint_decimals: int = 1, confidence: float | None = None, fit_error_mm: float | None = None) -> dict:
+                 joint_decimals: int = 1, confidence: float | None = None, fit_error_mm: float | None = None,
+                 handedness: str | None = None) -> dict:
     """One frame's line of --headless / --output / .gt.jsonl: frame, timestamp_ms, hand_found,
-    joints_mm (21 × [x, y, z], [] without a hand), latency_ms, and the model fit's confidence (0-1)
-    and fit_error_mm (median data → model mm); None where there is none (no hand, the fit off, truth)."""
+    joints_mm (21 × [x, y, z], [] without a hand), latency_ms, and the model fit's confidence (0-1),
+    fit_error_mm (median data → model mm) and handedness ("left" / "right"); None where there is
+    none (no hand, the fit off, the truth file)."""
     return {
         "frame": int(frame.frame_number),
         "timestamp_ms": round(frame.timestamp_s * 1000.0, 3),
@@ -28,6 +30,7 @@ def frame_record(frame: DepthFrame, hand_found: bool, joints_mm: np.ndarray, lat
         "latency_ms": _rounded(latency_ms, 2),
         "confidence": _rounded(confidence, 3),
         "fit_error_mm": _rounded(fit_error_mm, 2),
+        "handedness": handedness,
     }
 
 
@@ -37,7 +40,7 @@ def _rounded(value: float | None, decimals: int) -> float | None:
 
 
 # The scalar keys, in the CSV's column order; the joints follow them.
-SCALAR_KEYS = ("frame", "timestamp_ms", "hand_found", "latency_ms", "confidence", "fit_error_mm")
+SCALAR_KEYS = ("frame", "timestamp_ms", "hand_found", "latency_ms", "confidence", "fit_error_mm", "handedness")
 
 
 def csv_header() -> list[str]:

@@ -10,6 +10,7 @@ import numpy as np
 
 from handpose_live.errors import UserError
 from handpose_live.files import folder_problem
+from handpose_live.fit.fitter import FitSettings
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import ModelError
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
@@ -42,6 +43,7 @@ class LiveOptions:
     smoothing: bool = True
     threads: int | None = None
     fit: bool = True  # the hand model fitted after the network (--no-fit: the network's joints)
+    hand: str = "auto"  # which hand the fit uses: left, right, or auto (decided per new hand)
 
 
 @dataclass
@@ -91,7 +93,8 @@ def open_parts(options: LiveOptions) -> tuple[FrameSource, HandPoseEstimator]:
     """The opened source and the estimator, or AppError with the reason."""
     try:
         estimator = HandPoseEstimator(EstimatorOptions(model_path=options.model, provider=options.provider,
-                                                       threads=options.threads, fit=options.fit))
+                                                       threads=options.threads, fit=options.fit,
+                                                       fit_settings=FitSettings(hand=options.hand)))
     except ModelError as e:
         raise AppError(str(e)) from None
     try:

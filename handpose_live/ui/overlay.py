@@ -60,7 +60,7 @@ def crop_to_gray(crop: np.ndarray) -> np.ndarray:
 
 
 def fit_line(fit_on: bool, result: HandPoseResult | None, fit_ms: float | None) -> str:
-    """The panel's line about the model fit: off, or the shown frame's side, confidence and errors."""
+    """The panel's line about the model fit: off, or the shown frame's side (and how sure), confidence and errors."""
     if not fit_on:
         return "model fit off (m) · network joints"
     ms = f" · fit {fit_ms:.1f} ms" if fit_ms is not None else ""
@@ -68,8 +68,10 @@ def fit_line(fit_on: bool, result: HandPoseResult | None, fit_ms: float | None) 
         return f"model fit on{ms} · no hand"
     if result.confidence is None:  # the frame just after the key, still estimated without the fit
         return f"model fit on{ms} · starting"
-    side = "left" if result.shape is not None and result.shape.left else "right"
-    return (f"model fit on · {side} hand · confidence {result.confidence:.2f}{ms} · error "
+    hand = ("left" if result.shape is not None and result.shape.left else "right") + " hand"
+    if result.handedness_score is not None:  # how sure the fit is of the side, 0.5-1
+        hand += f" ({result.handedness_score:.0%} sure)"
+    return (f"model fit on · {hand} · confidence {result.confidence:.2f}{ms} · error "
             f"{_figure(result.fit_error_mm, 'mm')} · silhouette {_figure(result.silhouette_error_px, 'px')}")
 
 
