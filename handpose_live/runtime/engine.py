@@ -269,25 +269,32 @@ class LiveEngine:
                     self._fail(f"the recording could not be finished: {e}")
             self.slot.close()
 
+    def _taken(self, slot: LatestSlot):
+        """The items of `slot` as they come, until it is closed and empty or the engine stops."""
+        while not self._stop.is_set():
+            item = slot.get(timeout=0.1)
+            if item is None:
+                if slot.closed:
+                    return
+                continue
+            yield item
+
+    def _at_limit(self) -> bool:
+        limit = self.settings.max_frames
+        return limit is not None and self.frames_processed >= limit
+
     def _inference_loop(self) -> None:
-        limit = None if self.staged else self.settings.max_frames
         try:
-            while not self._stop.is_set():
-                item = self.slot.get(timeout=0.1)
-                if item is None:
-                    if self.slot.closed:
-                        break
-                    continue
+            for item in self._taken(self.slot):
+                t0 = time.perf_counter()
                 if self.staged:
-                    t0 = time.perf_counter()
                     proposal = self.estimator.propose(item.frame.depth_mm, item.frame.intrinsics)
                     if not self.proposed.put(_Proposed(item, proposal, t0)):
                         break
                     continue
-                t0 = time.perf_counter()
                 self._switch_fit()
                 self._emit(item, self.estimator.estimate(item.frame.depth_mm, item.frame.intrinsics), t0)
-                if limit is not None and self.frames_processed >= limit:
+                if self._at_limit():
                     break
         except Exception as e:  # noqa: BLE001 - reported to the user by the app
             self._fail(f"processing a frame failed: {type(e).__name__}: {e}")
@@ -298,17 +305,11 @@ class LiveEngine:
                 self.stop()
 
     def _fit_loop(self) -> None:
-        limit = self.settings.max_frames
         try:
-            while not self._stop.is_set():
-                staged = self.proposed.get(timeout=0.1)
-                if staged is None:
-                    if self.proposed.closed:
-                        break
-                    continue
+            for staged in self._taken(self.proposed):
                 self._switch_fit()
                 self._emit(staged.item, self.estimator.fit(staged.proposal), staged.t_start)
-                if limit is not None and self.frames_processed >= limit:
+                if self._at_limit():
                     break
         except Exception as e:  # noqa: BLE001 - reported to the user by the app
             self._fail(f"processing a frame failed: {type(e).__name__}: {e}")
