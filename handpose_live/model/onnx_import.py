@@ -84,6 +84,9 @@ def import_onnx(path: Path) -> tuple[JGRP2O, ModelInfo]:
     for node in proto.graph.node:
         if node.op_type == "Conv":
             conv_path = module_path(node.name)
+            if conv_path + ".weight" not in state or node.input[1] not in weights:
+                raise OnnxImportError(f"{path}: its convolution {node.name} has no place in the network of its "
+                                      f"metadata; was it exported by handpose-live?")
             state[conv_path + ".weight"] = torch.from_numpy(weights[node.input[1]].copy())
             filled.add(conv_path + ".weight")
             bias = weights[node.input[2]] if len(node.input) > 2 else None
