@@ -191,21 +191,23 @@ class HandPoseEstimator:
         timings = {"detect": (t1 - t0) * 1e3}
         if self.refiner is not None:
             timings["refine"] = (t_refined - t1) * 1e3
-        result = self._network(depth_mm, intrinsics, center, det, timings)
+        joints, crop, stages = self._network(depth_mm, intrinsics, center)
         # Track from the predicted reference joint: it is anchored to the hand, whereas re-centring
         # from the last centre of mass, frame after frame, slides down the forearm.
-        self._previous = result.network_joints_mm[Joint.MIDDLE_MCP]
-        alternatives = ()
+        self._previous = joints[Joint.MIDDLE_MCP]
+        other = None
         if (self.fit_stage is not None and not det.tracked
                 and np.linalg.norm(center - det.center_mm) >= ALTERNATIVE_MOVE_MM):
-            alternatives = (self._network(depth_mm, intrinsics, det.center_mm, det, dict(timings)),)
-            for stage in ("crop", "infer", "post"):  # the frame's cost: both crops
-                result.timings_ms[stage] += alternatives[0].timings_ms[stage]
+            other = self._network(depth_mm, intrinsics, det.center_mm)
+            stages = {k: v + other[2][k] for k, v in stages.items()}  # the frame's cost: both crops
+        timings.update(stages)
+        result = self._answer(intrinsics, center, joints, crop, timings, det)
+        alternatives = () if other is None else (self._answer(intrinsics, det.center_mm, other[0], other[1], timings, det),)
         return Proposal(depth_mm, intrinsics, result, alternatives)
 
-    def _network(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray, det: Detection,
-                 timings: dict[str, float]) -> HandPoseResult:
-        """Crop → infer → post around `center`: the network's answer, its stage times added to `timings`."""
+    def _network(self, depth_mm: np.ndarray, intrinsics: Intrinsics,
+                 center: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+        """Crop → infer → post around `center`: the network's joints (21, 3), its crop and each stage's ms."""
         t0 = time.perf_counter()
         box = make_crop_box(center, intrinsics, self.cube_mm, self.input_size)
         crop = crop_depth(depth_mm, box)
@@ -214,7 +216,11 @@ class HandPoseEstimator:
         t2 = time.perf_counter()
         joints = crop_to_joints(uvd, box)
         t3 = time.perf_counter()
-        timings.update({"crop": (t1 - t0) * 1e3, "infer": (t2 - t1) * 1e3, "post": (t3 - t2) * 1e3})
+        return joints, crop, {"crop": (t1 - t0) * 1e3, "infer": (t2 - t1) * 1e3, "post": (t3 - t2) * 1e3}
+
+    def _answer(self, intrinsics: Intrinsics, center: np.ndarray, joints: np.ndarray, crop: np.ndarray,
+                timings: dict[str, float], det: Detection) -> HandPoseResult:
+        """The network's joints around `center` as a result (the frame's stage times in `timings`)."""
         return HandPoseResult(True, joints, intrinsics.project(joints)[:, :2], center, crop, timings, self.provider,
                               det.tracked, det.center_mm, network_joints_mm=joints)
 
@@ -233,9 +239,9 @@ class HandPoseEstimator:
         crops = (r, *proposal.alternatives)
         chosen, fit = stage.run(proposal.depth_mm, proposal.intrinsics, self.cube_mm,
                                 [(c.center_mm, c.network_joints_mm) for c in crops], r.tracked)
+        r = crops[chosen]  # every crop carries the frame's stage times
         if chosen:
-            self._anchor = crops[chosen].network_joints_mm[Joint.MIDDLE_MCP]
-        r = replace(crops[chosen], timings_ms=r.timings_ms)
+            self._anchor = r.network_joints_mm[Joint.MIDDLE_MCP]
         joints = r.network_joints_mm
         timings = {**r.timings_ms, "fit": (time.perf_counter() - t0) * 1e3}
         fitted = fit.joints_mm if np.all(np.isfinite(fit.joints_mm)) else joints
