@@ -25,7 +25,7 @@ PARITY_TOLERANCE = 1e-4
 FP16_TOLERANCE = 5e-2
 
 
-class _FinalStage(torch.nn.Module):
+class FinalStage(torch.nn.Module):
     """Export view of the network: normalised crops in, final-stage normalised joints out."""
 
     def __init__(self, model: JGRP2O):
@@ -65,7 +65,7 @@ def export_onnx(checkpoint: Path, out: Path, opset: int = 17, fp16: bool = False
     info = model_info(model, SynthSettings().cube_mm, training_data)
     if fp16:
         info = replace(info, precision="fp16")
-    module = _FinalStage(model) if isinstance(model, JGRP2O) else model
+    module = FinalStage(model) if isinstance(model, JGRP2O) else model
     s = model.cfg.input_size
     dummy = torch.zeros(2, 1, s, s)
     export_module = module

@@ -20,16 +20,16 @@ from onnx import numpy_helper
 from torch import nn
 
 from handpose_live.errors import UserError
+from handpose_live.model.export import PARITY_TOLERANCE, FinalStage, parity_error
 from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig
-from handpose_live.pipeline.onnx_model import META_KEY, ModelInfo, OnnxModel
+from handpose_live.pipeline.onnx_model import META_KEY, ModelInfo
 from handpose_live.pipeline.shipped import file_sha256, is_shipped
 from handpose_live.synthetic.generator import SynthSettings, generate_samples
 from handpose_live.training.common import save_atomic
 
 CALIBRATION_SEED = 7  # not a reserved (validation / test) seed
 CALIBRATION_CROPS = 256
-PARITY_CROPS = 32
-PARITY_TOLERANCE = 1e-4  # max |torch − ONNX Runtime| in normalised units, as for export
+PARITY_INPUTS = 32  # half synthetic test crops, half random inputs, as export checks
 
 
 class OnnxImportError(UserError):
@@ -48,20 +48,13 @@ def module_path(node_name: str) -> str:
     return ".".join(parts)
 
 
-def _bn_path(conv_path: str) -> str:
-    """Where the batch norm after a convolution of a Sequential would be: the next index."""
-    parent, _, index = conv_path.rpartition(".")
-    return f"{parent}.{int(index) + 1}"
-
-
-def _following_batch_norm(model: nn.Module, conv_path: str) -> nn.BatchNorm2d | None:
-    """The batch norm right after a convolution in its Sequential, if any."""
+def _following_batch_norm(model: nn.Module, conv_path: str) -> str | None:
+    """The path of the batch norm right after a convolution in its Sequential, if there is one."""
     parent, _, index = conv_path.rpartition(".")
     container = model.get_submodule(parent) if parent else model
     if not index.isdigit() or not isinstance(container, nn.Sequential) or int(index) + 1 >= len(container):
         return None
-    nxt = container[int(index) + 1]
-    return nxt if isinstance(nxt, nn.BatchNorm2d) else None
+    return f"{parent}.{int(index) + 1}" if isinstance(container[int(index) + 1], nn.BatchNorm2d) else None
 
 
 def import_onnx(path: Path) -> tuple[JGRP2O, ModelInfo]:
@@ -90,9 +83,9 @@ def import_onnx(path: Path) -> tuple[JGRP2O, ModelInfo]:
             state[conv_path + ".weight"] = torch.from_numpy(weights[node.input[1]].copy())
             filled.add(conv_path + ".weight")
             bias = weights[node.input[2]] if len(node.input) > 2 else None
-            bn = _following_batch_norm(model, conv_path)
-            if bn is not None:
-                fused[_bn_path(conv_path)] = bias
+            bn_path = _following_batch_norm(model, conv_path)
+            if bn_path is not None:
+                fused[bn_path] = bias
             elif bias is not None:
                 state[conv_path + ".bias"] = torch.from_numpy(bias.copy())
                 filled.add(conv_path + ".bias")
@@ -143,7 +136,7 @@ def _calibrate(model: JGRP2O, batch_norms: dict[str, np.ndarray]) -> None:
 def import_weights(model_path: Path, out: Path | None = None, force: bool = False) -> tuple[Path, float]:
     """Write the torch weights of an exported pose network (default: beside it, NAME.pt) as a
     checkpoint `load_trained` and `train --init` read (weights and config, no optimiser state);
-    returns the file and the max |torch − ONNX Runtime| over synthetic crops. An existing file, a
+    returns the file and export's parity check of it against the ONNX file. An existing file, a
     shipped one above all, is replaced only with `force`; a parity error beyond tolerance writes nothing."""
     model_path = Path(model_path)
     out = Path(out) if out is not None else model_path.with_suffix(".pt")
@@ -155,12 +148,7 @@ def import_weights(model_path: Path, out: Path | None = None, force: bool = Fals
     if not model_path.is_file():
         raise OnnxImportError(f"model file {model_path} does not exist")
     model, info = import_onnx(model_path)
-    from handpose_live.evaluation.testset import TEST_SEED
-
-    crops = generate_samples(TEST_SEED, 0, PARITY_CROPS)["depth"].astype(np.float32)[:, None]
-    with torch.no_grad():
-        ours = model.predict(torch.from_numpy(crops)).numpy()
-    error = float(np.abs(ours - OnnxModel(model_path, provider="cpu").predict(crops)).max())
+    error = parity_error(FinalStage(model), model_path, model.cfg.input_size, PARITY_INPUTS)
     if error > PARITY_TOLERANCE:
         raise OnnxImportError(f"the weights taken from {model_path} reproduce it only to {error:.2e} "
                               f"(tolerance {PARITY_TOLERANCE:g}); nothing was written")
