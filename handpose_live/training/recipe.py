@@ -16,10 +16,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from handpose_live.errors import UserError
 from handpose_live.evaluation.metrics import PoseScores, score
 from handpose_live.evaluation.predict import predict_mm
 from handpose_live.evaluation.testset import TEST_SEED, EvalSet
 from handpose_live.model.export import export_onnx
+from handpose_live.model.jgr_p2o import JGRP2OConfig
 from handpose_live.model.quantize import quantize_int8
 from handpose_live.pipeline.shipped import DEFAULT_MODEL, DEFAULT_MODEL_INT8, DEFAULT_WEIGHTS
 from handpose_live.training.common import load_trained
@@ -66,8 +68,6 @@ def run_recipe(settings: RecipeSettings, progress: bool = True) -> dict:
         start, _ = load_trained(Path(init))
         model_cfg = start.cfg
     else:
-        from handpose_live.model.jgr_p2o import JGRP2OConfig
-
         model_cfg = JGRP2OConfig()
     t0 = time.monotonic()
     train_settings = TrainSettings(
@@ -150,16 +150,9 @@ def main(argv: list[str] | None = None) -> int:
                               workers=a.workers, test_count=a.test_count, val_count=a.val_count, device=a.device)
     try:
         figures = run_recipe(settings)
-    except (ValueError, RuntimeError, OSError) as e:
+    except (UserError, ValueError, RuntimeError, OSError) as e:  # a bad --init file, a budget too short
         print(f"recipe: {e}", file=sys.stderr)
         return 2
-    except Exception as e:  # noqa: BLE001 - a UserError (bad --init file) is one sentence too
-        from handpose_live.errors import UserError
-
-        if isinstance(e, UserError):
-            print(f"recipe: {e}", file=sys.stderr)
-            return 2
-        raise
     new, old = figures["scores"]["new fp32"], figures["scores"].get("shipped fp32")
     print(f"new model {new['mean_mm']:.2f} mm on {figures['test_frames']} test frames"
           + (f" (shipped {old['mean_mm']:.2f} mm)" if old else "") + f"; figures in {a.out}/card.md")
