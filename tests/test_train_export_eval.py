@@ -223,7 +223,9 @@ def test_the_gpu_recipe_trains_exports_quantises_and_scores_on_a_tiny_budget(tra
 
     out, _ = trained
     run = tmp_path / "gpu"
-    assert recipe(["--out", str(run), "--minutes", "0.05", "--init", str(out / BEST), "--steps-per-epoch", "2",
+    # Two epochs end the run, not the budget: a budget of seconds ran out before one epoch on a busy CPU.
+    assert recipe(["--out", str(run), "--minutes", "5", "--epochs", "2", "--init", str(out / BEST),
+                   "--steps-per-epoch", "2",
                    "--batch-size", "2", "--val-count", "4", "--test-count", "8", "--workers", "0",
                    "--device", "cpu"]) == 0
     figures = json.loads((run / "figures.json").read_text())

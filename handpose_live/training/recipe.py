@@ -42,6 +42,7 @@ class RecipeSettings:
     lr: float = 3e-4
     lr_decay: float = 0.96
     steps_per_epoch: int = 500
+    epochs: int = 1000  # at most; the budget normally ends the run first
     workers: int | None = None  # data processes (None: the cores less two)
     test_count: int = 2000
     val_count: int = 500
@@ -71,8 +72,8 @@ def run_recipe(settings: RecipeSettings, progress: bool = True) -> dict:
         model_cfg = JGRP2OConfig()
     t0 = time.monotonic()
     train_settings = TrainSettings(
-        out_dir=str(out), model=model_cfg, seed=settings.seed, epochs=1000, steps_per_epoch=settings.steps_per_epoch,
-        batch_size=settings.batch_size, lr=settings.lr, lr_decay=settings.lr_decay,
+        out_dir=str(out), model=model_cfg, seed=settings.seed, epochs=settings.epochs,
+        steps_per_epoch=settings.steps_per_epoch, batch_size=settings.batch_size, lr=settings.lr, lr_decay=settings.lr_decay,
         workers=_workers(settings.workers), val_count=settings.val_count, device=settings.device,
         max_minutes=settings.minutes, init=init)
     train(train_settings, progress=progress)
@@ -119,7 +120,8 @@ def card_text(figures: dict, out: Path) -> str:
     lines += ["", "Validation per epoch (log.csv):", "", "```", figures["validation_log"].strip(), "```", ""]
     verdict = ("better than the shipped model: ship it with `handpose-live export --checkpoint "
                f"{out / BEST} --out models/jgr_p2o.onnx --force` and `handpose-live import-onnx --model "
-               "models/jgr_p2o.onnx --force`" if figures["better_than_shipped"] else "not better than the shipped model")
+               "models/jgr_p2o.onnx --force`" if figures["better_than_shipped"]
+               else "not better than the shipped model")
     return "\n".join(lines + [f"Verdict: {verdict}.", ""])
 
 
@@ -136,17 +138,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
     p.add_argument("--lr", type=float, default=d.lr, help=f"initial learning rate (default {d.lr:g})")
     p.add_argument("--steps-per-epoch", type=int, default=d.steps_per_epoch, help=f"default {d.steps_per_epoch}")
+    p.add_argument("--epochs", type=int, default=d.epochs,
+                   help="at most this many epochs (default: the budget decides)")
     p.add_argument("--workers", type=int, default=None, help="data processes (default: the cores less two)")
     p.add_argument("--test-count", type=int, default=d.test_count, help=f"test frames (default {d.test_count})")
     p.add_argument("--val-count", type=int, default=d.val_count, help=f"validation frames (default {d.val_count})")
     p.add_argument("--device", default=d.device, help="auto (default), cuda or cpu")
     a = p.parse_args(argv)
-    if a.minutes <= 0 or a.batch_size < 1 or a.steps_per_epoch < 1 or a.test_count < 1 or a.val_count < 1:
-        print("recipe: --minutes, --batch-size, --steps-per-epoch, --test-count and --val-count must be positive",
+    if min(a.minutes, a.batch_size, a.steps_per_epoch, a.epochs, a.test_count, a.val_count) <= 0:
+        print("recipe: --minutes, --batch-size, --steps-per-epoch, --epochs, --test-count and --val-count must be "
+              "positive",
               file=sys.stderr)
         return 2
     settings = RecipeSettings(out_dir=a.out, minutes=a.minutes, init=None if a.no_init else a.init, seed=a.seed,
                               batch_size=a.batch_size, lr=a.lr, steps_per_epoch=a.steps_per_epoch,
+                              epochs=a.epochs,
                               workers=a.workers, test_count=a.test_count, val_count=a.val_count, device=a.device)
     try:
         figures = run_recipe(settings)
