@@ -98,13 +98,14 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
     truth = np.array(truths)
     frame_mm = np.linalg.norm(np.array(preds) - truth, axis=2).mean(axis=1)
     finite = [e for e in fit_errs if np.isfinite(e)]
-    return PipelineFigures(count, len(preds), np.array(det_err), np.array(fin_err), float(np.mean(holds)),
-                           score(np.array(preds), truth), {n: float(np.median(v)) for n, v in stages.items()},
-                           refined, score(np.array(nets), truth) if nets else None,
-                           score(np.array(iks), truth) if iks else None,
-                           float(np.median(finite)) if finite else None, float(np.median(frame_mm)),
-                           {n: float(np.percentile(v, 95)) for n, v in stages.items()},
-                           float(np.mean(sides)) if sides else None)
+    return PipelineFigures(
+        count, len(preds), np.array(det_err), np.array(fin_err), float(np.mean(holds)), score(np.array(preds), truth),
+        {n: float(np.median(v)) for n, v in stages.items()}, refined,
+        network=score(np.array(nets), truth) if nets else None, ik=score(np.array(iks), truth) if iks else None,
+        fit_error_mm=float(np.median(finite)) if finite else None, median_frame_mm=float(np.median(frame_mm)),
+        stage_p95_ms={n: float(np.percentile(v, 95)) for n, v in stages.items()},
+        right_side=float(np.mean(sides)) if sides else None)
+
 
 def pipeline_report(f: PipelineFigures, objects_beside: bool = False) -> list[str]:
     """What `eval --pipeline` prints: hands found, centre errors, crop containment, joints, stage times."""

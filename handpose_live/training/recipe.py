@@ -73,8 +73,8 @@ def run_recipe(settings: RecipeSettings, progress: bool = True) -> dict:
     t0 = time.monotonic()
     train_settings = TrainSettings(
         out_dir=str(out), model=model_cfg, seed=settings.seed, epochs=settings.epochs,
-        steps_per_epoch=settings.steps_per_epoch, batch_size=settings.batch_size, lr=settings.lr, lr_decay=settings.lr_decay,
-        workers=_workers(settings.workers), val_count=settings.val_count, device=settings.device,
+        steps_per_epoch=settings.steps_per_epoch, batch_size=settings.batch_size, lr=settings.lr,
+        lr_decay=settings.lr_decay, workers=_workers(settings.workers), val_count=settings.val_count, device=settings.device,
         max_minutes=settings.minutes, init=init)
     train(train_settings, progress=progress)
     train_minutes = (time.monotonic() - t0) / 60
