@@ -77,3 +77,20 @@ KNOWN_CAMERAS: dict[str, Intrinsics] = {
     "senz3d_icvl": Intrinsics(240.99, 240.96, 160.0, 120.0, 320, 240),
     "azure_kinect_nfov": Intrinsics(504.0, 504.0, 319.5, 331.5, 640, 576),  # NFOV unbinned, typical unit
 }
+
+# Where each camera gives depth (mm): nearer or farther pixels read 0. SR305, SR300 and NYU's Kinect
+# are what their real frames in ../shared/data/realdata show (nothing beyond 1.14 m, 1.05 m and
+# 2.0 m); the others are their makers' figures.
+CAMERA_RANGE_MM: dict[str, tuple[float, float]] = {
+    "realsense_sr305": (110.0, 1100.0),
+    "realsense_sr300": (110.0, 1050.0),
+    "realsense_d415": (160.0, 3000.0),
+    "kinect_v1_nyu": (400.0, 2000.0),
+    "senz3d_icvl": (150.0, 1000.0),
+    "azure_kinect_nfov": (500.0, 3860.0),
+}
+# How each camera measures depth (synthetic/sensor.py's SENSOR_KINDS).
+CAMERA_SENSOR: dict[str, str] = {
+    "realsense_sr305": "structured_light", "realsense_sr300": "structured_light", "realsense_d415": "stereo",
+    "kinect_v1_nyu": "structured_light", "senz3d_icvl": "tof", "azure_kinect_nfov": "tof",
+}

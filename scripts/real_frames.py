@@ -50,11 +50,11 @@ assert [FPHA.canonical_indices().index(i) for i in range(21)] == _HASSONY2
 
 Errors = dict[str, float] | None  # a frame's errors in mm (errors()), None without labels or hand
 TIPS = [int(j) for j in (Joint.THUMB_TIP, Joint.INDEX_TIP, Joint.MIDDLE_TIP, Joint.RING_TIP, Joint.PINKY_TIP)]
-TIP_NOTE = {  # SPEC §8: dataset labels put a tip at the finger's surface end; the model's tip joint is the
-    # end of its last round cone, i.e. the centre of the tip sphere (radius ~6-8 mm): a constant offset on tips.
-    "nyu": "labels: tip at the surface end of the finger (SPEC §8; no NOTES.md for this set)",
+TIP_NOTE = {  # SPEC §8: dataset labels put a tip at the finger's surface end, and so does the model: its
+    # tip sphere sits one radius inside the tip joint (hand/shape.tip_sphere_centre).
+    "nyu": "labels: tip at the surface end of the finger (SPEC §8; no NOTES.md for this set); so is the model's",
     "fpha": "NOTES.md does not state the tip convention; labels are magnetic-sensor positions (a few mm to ~1 cm "
-            "bias); SPEC §8 says FPHA tips are at the surface end. Model tip = centre of the tip sphere.",
+            "bias); SPEC §8 says FPHA tips are at the surface end. Model tip = the finger's surface end.",
 }
 
 

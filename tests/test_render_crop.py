@@ -2,34 +2,46 @@ import numpy as np
 import pytest
 from conftest import open_hand_facing_camera
 
-from handpose_live.hand.shape import JOINT_RADII_MM
+from handpose_live.hand.shape import JOINT_RADII_MM, tip_sphere_centre
 from handpose_live.joints import FINGER_JOINTS, Joint
+
+TIPS = [chain[3] for chain in FINGER_JOINTS]
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, joints_to_crop, make_crop_box
 from handpose_live.synthetic.geometry import hand_primitives
 from handpose_live.synthetic.raycast import LABEL_FOREARM, LABEL_HAND
 from handpose_live.synthetic.render import Plane, render_depth, render_scene
 
 
-def test_fingertip_depth_is_joint_depth_minus_radius(vga):
+def test_finger_surface_ends_at_the_tip_joint(vga):
     joints, fdir = open_hand_facing_camera(450.0)
     depth = render_depth(joints, vga, forearm_direction=fdir)
-    uvz = vga.project(joints)
     for chain in FINGER_JOINTS:
-        tip = chain[3]
-        u, v = np.round(uvz[tip, :2]).astype(int)
-        # The sphere around the tip joint faces the camera: its front is about one radius nearer.
-        expected = joints[tip, 2] - JOINT_RADII_MM[tip]
-        assert depth[v, u] == pytest.approx(expected, abs=2.0), Joint(tip).name
+        dip, tip = chain[2], chain[3]
+        r = JOINT_RADII_MM[tip]
+        # The tip sphere faces the camera one radius inside the tip joint: its front is a radius nearer.
+        centre = tip_sphere_centre(joints[dip], joints[tip], r)
+        u, v = np.round(vga.project(centre[None])[0, :2]).astype(int)
+        assert depth[v, u] == pytest.approx(centre[2] - r, abs=2.0), Joint(tip).name
+        # Just beyond the tip joint, along the finger, there is no finger any more.
+        along = joints[tip] + 2.5 * (joints[tip] - joints[dip]) / np.linalg.norm(joints[tip] - joints[dip])
+        u, v = np.round(vga.project(along[None])[0, :2]).astype(int)
+        assert depth[v, u] == 0, Joint(tip).name
+        u, v = np.round(vga.project(joints[tip][None] - 2.5 * (along - joints[tip])[None])[0, :2]).astype(int)
+        assert depth[v, u] > 0, Joint(tip).name
 
 
 def test_hand_is_rendered_where_the_joints_project(vga):
     joints, fdir = open_hand_facing_camera(500.0)
     depth = render_depth(joints, vga, forearm_direction=fdir)
     uv = np.round(vga.project(joints)[:, :2]).astype(int)
-    # Every joint of an open hand facing the camera is on the hand's surface, within its radius.
-    d = depth[uv[:, 1], uv[:, 0]]
+    # Every joint of an open hand facing the camera but the tips is on the hand's surface, within
+    # its radius; the tips are where the fingers end.
+    inner = [j for j in range(21) if j not in TIPS]
+    d = depth[uv[inner, 1], uv[inner, 0]]
     assert np.all(d > 0)
-    assert np.all(np.abs(d - joints[:, 2]) < 20.0)
+    assert np.all(np.abs(d - joints[inner, 2]) < 20.0)
+    for t in TIPS:
+        assert (depth[uv[t, 1] - 2: uv[t, 1] + 3, uv[t, 0] - 2: uv[t, 0] + 3] > 0).any(), Joint(t).name
 
 
 def test_render_any_skeleton_scaled_and_without_forearm(qvga):

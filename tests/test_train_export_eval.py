@@ -234,3 +234,23 @@ def test_the_gpu_recipe_trains_exports_quantises_and_scores_on_a_tiny_budget(tra
     card = (run / "card.md").read_text()
     assert "| new fp32 |" in card and "Verdict: not better than the shipped model" in card  # random tiny weights
     assert recipe(["--out", str(run), "--minutes", "0"]) == 2
+
+
+def test_cosine_schedule_warms_up_and_ends_low_at_the_last_step(tmp_path):
+    from dataclasses import replace
+
+    from handpose_live.training.common import load_checkpoint
+    from handpose_live.training.schedule import FINAL_LR, WARMUP, cosine_lr
+
+    assert cosine_lr(1.0, 0.0) == pytest.approx(0.1) and cosine_lr(1.0, WARMUP) == pytest.approx(1.0)
+    assert cosine_lr(1.0, 1.0) == pytest.approx(FINAL_LR)
+    after = [cosine_lr(1.0, p) for p in np.linspace(WARMUP, 1.0, 20)]
+    assert all(a > b for a, b in zip(after, after[1:]))
+    settings = replace(_tiny_run(tmp_path, epochs=2), schedule="cosine")
+    train(settings, progress=False)
+    rows = list(csv.DictReader((tmp_path / LOG).open()))
+    # The log's lr is that of each epoch's last step: 5 of the run's 6 steps done before it.
+    assert float(rows[1]["lr"]) == pytest.approx(cosine_lr(1e-3, 5 / 6), rel=1e-2)
+    assert load_checkpoint(tmp_path / CHECKPOINT)["progress"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        replace(settings, schedule="linear")

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from handpose_live.cli.common import UsageError, add_command, needs_torch, nonnegative_int, positive_float, positive_int
+from handpose_live.training.schedule import SCHEDULES
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +39,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--batch-size", type=positive_int, default=32, help="batch size (default 32)")
     tr.add_argument("--lr", type=positive_float, default=1e-4, help="initial learning rate (default 1e-4)")
     tr.add_argument("--lr-decay", type=positive_float, default=0.96, help="learning-rate factor per epoch")
+    tr.add_argument("--schedule", choices=SCHEDULES, default="step",
+                    help="'step' (default): lr × lr-decay per epoch, the paper's; 'cosine': a short warm-up, "
+                    "then a cosine down to 1 %% of lr at the last epoch or at --max-minutes, whichever comes "
+                    "first (the most out of a time budget)")
     tr.add_argument("--stacks", type=int, default=2, help="stacked stages, 1-3 (default 2)")
     tr.add_argument("--no-jgr", action="store_true", help="ablation: no graph reasoning (P2O only)")
     tr.add_argument("--no-offset-loss", action="store_true", help="ablation: no dense offset loss")
@@ -91,6 +96,7 @@ def run_train(args: argparse.Namespace) -> int:
         settings = TrainSettings(
             out_dir=str(args.out), model=model, data=args.data, seed=args.seed, epochs=args.epochs,
             steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
+            schedule=args.schedule,
             augment=not args.no_augment, workers=args.workers, val_count=args.val_count, device=args.device,
             max_minutes=args.max_minutes, init=None if args.init is None else str(args.init),
         )

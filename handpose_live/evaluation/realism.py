@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from handpose_live.camera import Intrinsics
+from handpose_live.hand.shape import tip_sphere_centre
 from handpose_live.joints import FINGER_JOINTS, Joint
 
 HAND_BAND_MM = 25.0  # a valid pixel of the region this close to the model's depth is hand
@@ -35,7 +36,10 @@ def model_silhouette(joints_mm: np.ndarray, radii_mm: np.ndarray, intrinsics: In
     for chain in FINGER_JOINTS:
         for a, b in zip(chain[:-1], chain[1:]):
             width = f * (radii_mm[a] + radii_mm[b]) / (joints_mm[a, 2] + joints_mm[b, 2]) * 2.0
-            cv2.line(mask, tuple(int(round(v)) for v in px[a, :2]), tuple(int(round(v)) for v in px[b, :2]), 1,
+            # The stroke's round cap reaches one radius past its end: the tip stroke ends inside the tip.
+            end = intrinsics.project(tip_sphere_centre(joints_mm[a], joints_mm[b], radii_mm[b])[None])[0] \
+                if b == chain[-1] else px[b]
+            cv2.line(mask, tuple(int(round(v)) for v in px[a, :2]), tuple(int(round(v)) for v in end[:2]), 1,
                      max(1, int(round(width))), cv2.LINE_AA)
     palm = np.round(px[list(PALM), :2]).astype(np.int32)
     cv2.fillConvexPoly(mask, cv2.convexHull(palm), 1)

@@ -61,6 +61,12 @@ def build_cones(joints: np.ndarray, radii: np.ndarray, palm_hand: np.ndarray, to
         cones[i, 4:7] = joints[b]
         cones[i, 7] = radii[b]
         segments[i] = finger_cones[i, 2]
+        if (segments[i] - 1) % 3 == 2:
+            # The distal bone's sphere sits one radius inside the tip joint, as the renderer draws
+            # it (hand/shape.tip_sphere_centre): the tip joint is the finger's end.
+            d = joints[b] - joints[a]
+            n = max(np.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]), 1e-9)
+            cones[i, 4:7] = joints[b] - radii[b] / n * d
     for i in range(n_p):
         for e in range(2):
             p = palm_hand[i, 4 * e: 4 * e + 3]

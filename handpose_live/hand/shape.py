@@ -37,6 +37,13 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
+def tip_sphere_centre(dip_mm: np.ndarray, tip_mm: np.ndarray, tip_radius_mm: float) -> np.ndarray:
+    """Where a finger's last sphere sits: one radius back from the tip joint along the distal bone,
+    so that the finger's surface ends at the tip joint (SPEC §8's fingertip convention: datasets
+    label the end of the finger, not the centre of its tip)."""
+    return tip_mm - tip_radius_mm * _unit(np.asarray(tip_mm, np.float64) - dip_mm)
+
+
 def _thumb_base_frame() -> np.ndarray:
     """Rest frame of the thumb: columns lateral, along-bone, and the side its pad faces."""
     d = _unit(np.array([0.42, 0.82, 0.38]))

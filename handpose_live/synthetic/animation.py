@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from handpose_live.camera import CAMERA_RANGE_MM
 from handpose_live.hand.kinematics import forearm_direction, forward_kinematics
 from handpose_live.hand.pose import HandPose
 from handpose_live.hand.shape import sample_shape
@@ -112,7 +113,9 @@ class HandAnimation:
         prims.add_cones(np.array([[*elbow, 36.0, *self._shoulder, 45.0]]), LABEL_BODY)
         clean, labels = render_scene(prims, self.intrinsics, (self._wall,), dirs=self._dirs)
         if s.noise:
-            depth = apply_sensor(clean, self.intrinsics.fx, sample_rng(s.seed, index), SensorSettings(kind=s.sensor))
+            near, far = CAMERA_RANGE_MM[s.camera]
+            sensor = SensorSettings(kind=s.sensor, min_range_mm=near, max_range_mm=far)
+            depth = apply_sensor(clean, self.intrinsics.fx, sample_rng(s.seed, index), sensor, labels)
         else:
             depth = clean.copy()
         return SynthFrame(depth, clean, labels, joints, self.intrinsics, False)

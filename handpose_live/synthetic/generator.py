@@ -5,12 +5,12 @@ workers or shards.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 
-from handpose_live.camera import KNOWN_CAMERAS, Intrinsics
+from handpose_live.camera import CAMERA_RANGE_MM, CAMERA_SENSOR, KNOWN_CAMERAS, Intrinsics
 from handpose_live.hand.kinematics import forearm_direction, forward_kinematics, reference_point
 from handpose_live.hand.shape import sample_shape
 from handpose_live.pipeline.crop import CropBox, crop_depth, joints_to_crop, make_crop_box
@@ -38,6 +38,9 @@ class SynthSettings:
     cube_mm: float = 250.0
     crop_size: int = 96
     center_jitter_mm: float = 10.0
+    # A frame gets its camera's own kind of sensor artefacts this often, another kind otherwise (sensor.kind
+    # None; a set kind is always used).
+    p_own_sensor: float = 0.7
 
     def __post_init__(self) -> None:
         for name in self.cameras:
@@ -95,7 +98,9 @@ def render_frame(rng: np.random.Generator, settings: SynthSettings = SynthSettin
 
     cam = settings.cameras[rng.integers(len(settings.cameras))]
     intr, dirs = camera_and_rays(cam, settings.width, settings.height)
-    z = rng.uniform(*settings.distance_mm)
+    near, far = CAMERA_RANGE_MM[cam]
+    # A hand nearer than the camera's range would be a blank frame; keep it 100 mm inside.
+    z = rng.uniform(max(settings.distance_mm[0], near + 100.0), settings.distance_mm[1])
     m = settings.image_margin
     u = rng.uniform(m, 1 - m) * intr.width
     v = rng.uniform(m, 1 - m) * intr.height
@@ -109,7 +114,11 @@ def render_frame(rng: np.random.Generator, settings: SynthSettings = SynthSettin
     scene, planes = sample_scene(rng, joints, joints[0] + forearm_len * fdir, settings.scene)
     prims.extend(scene)
     clean, labels = render_scene(prims, intr, planes, dirs=dirs)
-    noisy = apply_sensor(clean, intr.fx, rng, settings.sensor) if settings.noise else clean.copy()
+    kind = settings.sensor.kind
+    if kind is None and rng.random() < settings.p_own_sensor:
+        kind = CAMERA_SENSOR[cam]
+    sensor = replace(settings.sensor, kind=kind, min_range_mm=near, max_range_mm=far)
+    noisy = apply_sensor(clean, intr.fx, rng, sensor, labels) if settings.noise else clean.copy()
     return SynthFrame(noisy, clean, labels, joints, intr, shape.left)
 
 

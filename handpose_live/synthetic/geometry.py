@@ -1,5 +1,6 @@
 """Hand surface geometry from a 21-joint skeleton: round cones for the fingers, palm and
-forearm, an ellipsoid filling the palm (SPEC §5).
+forearm, an ellipsoid filling the palm (SPEC §5). Each fingertip joint is where the finger's
+surface ends, as datasets label it (tip_sphere_centre).
 
 It works on any skeleton in canonical order (from our kinematics, a dataset's labels or a
 recording); radii default to the average hand's, scaled by the skeleton's palm length.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handpose_live.hand.shape import BASE_POSITIONS_MM, JOINT_RADII_MM, PALM_THICKNESS_MM
+from handpose_live.hand.shape import BASE_POSITIONS_MM, JOINT_RADII_MM, PALM_THICKNESS_MM, tip_sphere_centre
 from handpose_live.joints import FINGER_JOINTS, Joint
 from handpose_live.synthetic.raycast import LABEL_FOREARM, LABEL_HAND, Primitives
 
@@ -65,7 +66,7 @@ def hand_primitives(
     cones = []
     for chain in FINGER_JOINTS:
         for a, b in zip(chain[:-1], chain[1:]):
-            cones.append([*j[a], r[a], *j[b], r[b]])
+            cones.append([*j[a], r[a], *(tip_sphere_centre(j[a], j[b], r[b]) if b == chain[-1] else j[b]), r[b]])
     # Palm: one cone per metacarpal from a point near the wrist (narrower than the knuckles).
     for chain in FINGER_JOINTS[1:]:
         mcp = j[chain[0]]

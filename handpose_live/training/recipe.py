@@ -25,6 +25,7 @@ from handpose_live.model.jgr_p2o import JGRP2OConfig
 from handpose_live.model.quantize import quantize_int8
 from handpose_live.pipeline.shipped import DEFAULT_MODEL, DEFAULT_MODEL_INT8, DEFAULT_WEIGHTS
 from handpose_live.training.common import load_trained
+from handpose_live.training.schedule import WARMUP
 from handpose_live.training.train import BEST, CHECKPOINT, LOG, TrainSettings, train
 
 TIPS = (4, 8, 12, 16, 20)
@@ -40,7 +41,6 @@ class RecipeSettings:
     seed: int = 3  # new samples, not those the shipped model saw (seed 0) or the CPU runs (2)
     batch_size: int = 128
     lr: float = 3e-4
-    lr_decay: float = 0.96
     steps_per_epoch: int = 500
     epochs: int = 1000  # at most; the budget normally ends the run first
     workers: int | None = None  # data processes (None: the cores less two)
@@ -74,8 +74,8 @@ def run_recipe(settings: RecipeSettings, progress: bool = True) -> dict:
     train_settings = TrainSettings(
         out_dir=str(out), model=model_cfg, seed=settings.seed, epochs=settings.epochs,
         steps_per_epoch=settings.steps_per_epoch, batch_size=settings.batch_size, lr=settings.lr,
-        lr_decay=settings.lr_decay, workers=_workers(settings.workers), val_count=settings.val_count, device=settings.device,
-        max_minutes=settings.minutes, init=init)
+        workers=_workers(settings.workers), val_count=settings.val_count, device=settings.device,
+        max_minutes=settings.minutes, init=init, schedule="cosine")
     train(train_settings, progress=progress)
     train_minutes = (time.monotonic() - t0) / 60
     best = out / BEST
@@ -109,8 +109,8 @@ def card_text(figures: dict, out: Path) -> str:
     lines = [f"## GPU recipe run ({out})", "",
              f"    python -m handpose_live.training.recipe --minutes {s['minutes']:g} --out {out}"
              + (f" --init {s['init']}" if s["init"] else " --no-init"), "",
-             f"Seed {s['seed']}, batch {s['batch_size']}, lr {s['lr']:g} × {s['lr_decay']:g} per epoch of "
-             f"{s['steps_per_epoch']} steps, {s['workers']} data processes; trained {figures['train_minutes']:.1f} "
+             f"Seed {s['seed']}, batch {s['batch_size']}, lr {s['lr']:g} on a cosine over the budget (after a "
+             f"{WARMUP:.0%} warm-up), epochs of {s['steps_per_epoch']} steps, {s['workers']} data processes; trained {figures['train_minutes']:.1f} "
              f"min; ONNX Runtime vs torch {figures['parity_max_abs']:.1e}.", "",
              f"| model ({figures['test_frames']} synthetic test frames) | mean | fingertips | ≤ 20 mm | ≤ 40 mm |",
              "|---|---|---|---|---|"]

@@ -1,4 +1,5 @@
-"""The training loop of JGR-P2O: Adam with the paper's schedule, validation, checkpoints, CSV log.
+"""The training loop of JGR-P2O: Adam with the paper's schedule (or a cosine one fitted to a time
+budget), validation, checkpoints, CSV log.
 
 Runs on CUDA when present, else the CPU; under `torchrun` with more than one process it
 trains with DistributedDataParallel (each rank reads its own share of the data).
@@ -24,6 +25,7 @@ from handpose_live.synthetic.generator import SynthSettings
 from handpose_live.training.augment import AugmentSettings
 from handpose_live.training.common import append_csv, load_checkpoint, load_trained, pick_device, save_atomic
 from handpose_live.training.data import ArraySamples, SyntheticStream
+from handpose_live.training.schedule import SCHEDULES, cosine_lr
 
 CHECKPOINT = "last.pt"
 BEST = "best.pt"
@@ -43,7 +45,11 @@ class TrainSettings:
     steps_per_epoch: int = 1000  # synthetic data only; a folder's epoch is one pass over it
     batch_size: int = 32
     lr: float = 1e-4
-    lr_decay: float = 0.96  # per epoch
+    lr_decay: float = 0.96  # per epoch, with schedule "step"
+    # "step": lr · lr_decay^epoch, the paper's. "cosine": warm-up, then a cosine over what is left of
+    # the run, which ends at `epochs` or after `max_minutes`, whichever comes first; a resumed run
+    # spreads the rest of the cosine over its own budget.
+    schedule: str = "step"
     augment: bool = True
     workers: int = 2
     val_count: int = 500
@@ -55,6 +61,8 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if self.data == "synthetic" and self.seed in RESERVED_SEEDS:
             raise ValueError(f"seed {self.seed} is reserved for the validation and test sets")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; known: {', '.join(SCHEDULES)}")
 
     def to_dict(self) -> dict:
         """JSON-able form (stored in checkpoints)."""
@@ -101,7 +109,7 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
 
     model = JGRP2O(settings.model).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    start_epoch, start_step, best = 0, 0, math.inf
+    start_epoch, start_step, best, progress0 = 0, 0, math.inf, 0.0
     ckpt_path = out / CHECKPOINT
     if resume and ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path, device)
@@ -110,6 +118,7 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         start_epoch, start_step, best = ckpt["epoch"], ckpt["step"], ckpt["best_val_mm"]
+        progress0 = ckpt.get("progress", 0.0)
         if main_process:
             print(f"Resuming {out} at epoch {start_epoch + 1}, step {start_step}")
     elif settings.init is not None:
@@ -134,16 +143,30 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
     last_ckpt = time.monotonic()
     figures: dict = {}
     stop = False
+    steps_left = max((settings.epochs - start_epoch) * steps - start_step, 1)
+    steps_done = 0
+
+    def done_fraction() -> float:
+        """How far through the whole run's schedule (0-1): this run's share of what was left, by
+        steps or by its time budget when that ends sooner."""
+        share = steps_done / steps_left
+        if settings.max_minutes is not None:
+            share = max(share, (time.monotonic() - t_start) / (60 * settings.max_minutes))
+        return progress0 + (1.0 - progress0) * min(share, 1.0)
 
     def save(epoch: int, step: int, best_val: float) -> None:
         save_atomic({"architecture": "jgr_p2o", "model": model.state_dict(), "optimizer": opt.state_dict(),
                      "config": settings.model.to_dict(), "settings": settings.to_dict(), "epoch": epoch,
-                     "step": step, "best_val_mm": best_val}, out / CHECKPOINT)
+                     "step": step, "best_val_mm": best_val, "progress": done_fraction()}, out / CHECKPOINT)
 
-    for epoch in range(start_epoch, settings.epochs):
-        lr = settings.lr * settings.lr_decay**epoch
+    def set_lr(epoch: int) -> float:
+        lr = settings.lr * settings.lr_decay**epoch if settings.schedule == "step" else cosine_lr(settings.lr, done_fraction())
         for g in opt.param_groups:
             g["lr"] = lr
+        return lr
+
+    for epoch in range(start_epoch, settings.epochs):
+        lr = set_lr(epoch)
         first = start_step if epoch == start_epoch else 0
         if arrays is None:
             # Sample indices continue where the run stopped, so a resumed run sees new data.
@@ -169,6 +192,8 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
             for _ in range(first):  # skip batches already trained on in this epoch
                 next(it)
         for step in range(first, steps):
+            if settings.schedule != "step":
+                lr = set_lr(epoch)
             depth, uvd, mask = (t.to(device, non_blocking=True) for t in next(it))
             outputs = net(depth)
             loss, _ = jgr_p2o_loss(model, depth, uvd, outputs, mask)
@@ -176,6 +201,7 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
             loss.backward()
             opt.step()
             losses.append(loss.item())
+            steps_done += 1
             done = step + 1 - first
             rate = done * settings.batch_size * world / max(time.monotonic() - t_epoch, 1e-9)
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", samples_s=f"{rate:.0f}")

@@ -9,7 +9,7 @@ import pyqtgraph.opengl as gl
 
 from handpose_live.camera import Intrinsics
 from handpose_live.fit.model import FINGER_CONES
-from handpose_live.hand.shape import HandShape
+from handpose_live.hand.shape import HandShape, tip_sphere_centre
 from handpose_live.runtime.engine import FrameOutput
 from handpose_live.ui.overlay import (
     BONE_COLORS_RGBA,
@@ -39,16 +39,19 @@ def model_discs(joints_mm: np.ndarray, shape: HandShape) -> tuple[np.ndarray, np
     """The fitted finger cones as discs: centres (N, 3) camera mm, diameters (N,) mm, RGBA (N, 4).
 
     Each of the 15 cones (FINGER_CONES: joint a → joint b) gets SAMPLES_PER_CONE discs from a,
-    the radius interpolated between the joints' radii; every fingertip gets its own."""
+    the radius interpolated between the joints' radii; every fingertip gets its own, one radius
+    inside the tip joint (the finger's surface ends at the tip joint)."""
     radii = np.asarray(shape.joint_radii, np.float64)
     a, b = FINGER_CONES[:, 0], FINGER_CONES[:, 1]
     finger = (FINGER_CONES[:, 2] - 1) // 3
-    t = np.arange(SAMPLES_PER_CONE) / SAMPLES_PER_CONE
-    centres = joints_mm[a, None] + t[None, :, None] * (joints_mm[b] - joints_mm[a])[:, None]
-    r = radii[a, None] + t[None] * (radii[b] - radii[a])[:, None]
+    ends = joints_mm[b].copy()
     tips = b[2::3]  # each finger's last cone ends at its tip
+    ends[2::3] = [tip_sphere_centre(joints_mm[d], joints_mm[t], radii[t]) for d, t in zip(a[2::3], tips)]
+    t = np.arange(SAMPLES_PER_CONE) / SAMPLES_PER_CONE
+    centres = joints_mm[a, None] + t[None, :, None] * (ends - joints_mm[a])[:, None]
+    r = radii[a, None] + t[None] * (radii[b] - radii[a])[:, None]
     colours = np.array([(*np.array(finger_rgb(int(f))) / 255.0, MODEL_ALPHA) for f in finger])
-    return (np.concatenate([centres.reshape(-1, 3), joints_mm[tips]]),
+    return (np.concatenate([centres.reshape(-1, 3), ends[2::3]]),
             2.0 * np.concatenate([r.ravel(), radii[tips]]),
             np.concatenate([np.repeat(colours, SAMPLES_PER_CONE, axis=0), colours[2::3]]))
 
