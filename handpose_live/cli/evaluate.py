@@ -7,6 +7,7 @@ from pathlib import Path
 
 from handpose_live.cli.common import PROVIDERS, UsageError, add_command, positive_int
 from handpose_live.files import folder_problem
+from handpose_live.synthetic.views import VIEWS
 
 TEST_COUNT = 2000  # frames of the fixed synthetic test set
 
@@ -32,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="run the whole estimator (detect, refine, crop, model) on synthetic 640x480 full frames")
     p.add_argument("--refiner", type=Path, help="with --pipeline: centre refiner (default models/com_refiner.onnx)")
     p.add_argument("--no-refiner", action="store_true", help="with --pipeline: no centre refinement")
+    p.add_argument("--view", choices=VIEWS, default=None,
+                   help="with --pipeline: frames of this view only (default: the training mix of front, "
+                   "egocentric and top-down views)")
     p.add_argument("--beside", action="store_true",
                    help="with --pipeline: half the other objects beside the hand, up to 50 mm nearer than its "
                    "centre, as in training (default: every object behind the hand)")
@@ -57,7 +61,7 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     refiner = None if args.no_refiner else (args.refiner or DEFAULT_REFINER)
     try:
         options = EstimatorOptions(model_path=args.model, refiner_path=refiner, provider=args.provider, fit=args.fit)
-        figures = evaluate_pipeline(options, args.count, objects_beside=args.beside)
+        figures = evaluate_pipeline(options, args.count, objects_beside=args.beside, view=args.view)
     except ValueError as e:
         raise UsageError(str(e)) from None
     print("\n".join(pipeline_report(figures, args.beside)))

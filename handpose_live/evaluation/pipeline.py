@@ -1,4 +1,5 @@
-"""End-to-end figures of the estimator on synthetic full frames (body, background, distractors):
+"""End-to-end figures of the estimator on synthetic full frames of every view (front: body, background,
+distractors; egocentric and top-down: a table, objects on it and in the hand), overall and per view:
 where the centre lands before and after refinement, whether the crop holds the hand, and the
 joint error of the whole pipeline: the network alone, inverse kinematics of its joints, and the
 model fit."""
@@ -16,6 +17,7 @@ from handpose_live.pipeline.crop import joints_to_crop, make_crop_box
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
 from handpose_live.synthetic.scene import SceneSettings
+from handpose_live.synthetic.views import VIEWS, ViewSettings
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class PipelineFigures:
     median_frame_mm: float = float("nan")  # median over frames of the frame's mean joint error
     stage_p95_ms: dict[str, float] | None = None  # 95th percentile per stage
     right_side: float | None = None  # fraction of found frames whose fitted hand is the true side (left/right)
+    views: dict[str, dict] | None = None  # per view (synthetic/views.VIEWS): frames, crop_holds_hand, joints_mean_mm, ...
 
     def to_dict(self) -> dict:
         """The figures `eval --pipeline --json` writes."""
@@ -49,6 +52,8 @@ class PipelineFigures:
                "fit_error_mm": self.fit_error_mm, "centre_error_mm": {
                    "detector_median": float(np.median(self.detector_centre_error_mm)),
                    "refined_median": float(np.median(self.final_centre_error_mm))}}
+        if self.views is not None:
+            out["views"] = self.views
         if self.network is not None:
             out["network"] = block(self.network)
         if self.ik is not None:
@@ -57,18 +62,22 @@ class PipelineFigures:
 
 
 def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SEED, width: int = 640,
-                      height: int = 480, objects_beside: bool = False, progress: bool = True) -> PipelineFigures:
+                      height: int = 480, objects_beside: bool = False, progress: bool = True,
+                      view: str | None = None) -> PipelineFigures:
     """Run the estimator (no tracking: every frame is a new scene) on `count` synthetic full frames.
 
     Args:
         objects_beside: place half the distractor objects beside the hand as in training, where
             some are nearer than the hand and nearest-object detection picks them; by default
             every object is behind the hand.
+        view: only frames of this view (synthetic/views.VIEWS); None: the training mix.
     """
-    settings = SynthSettings(width=width, height=height, scene=SceneSettings(p_beside=0.5 if objects_beside else 0.0))
+    views = ViewSettings() if view is None else ViewSettings(mix=tuple(float(v == view) for v in VIEWS))
+    settings = SynthSettings(width=width, height=height, scene=SceneSettings(p_beside=0.5 if objects_beside else 0.0),
+                             views=views)
     est = HandPoseEstimator(replace(options, tracking=False))
     ik = est.fit_stage.fitter if est.fit_stage is not None else None
-    det_err, fin_err, holds, preds, truths, nets, iks, fit_errs, sides = [], [], [], [], [], [], [], [], []
+    det_err, fin_err, holds, preds, truths, nets, iks, fit_errs, sides, views = [], [], [], [], [], [], [], [], [], []
     stages: dict[str, list[float]] = {}
     for k in tqdm(range(count), desc="pipeline", unit="frame", disable=not progress):
         frame = render_frame(sample_rng(seed, k), settings)
@@ -84,6 +93,7 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
         holds.append(bool(np.all(np.abs(joints_to_crop(frame.joints_mm, box)) <= 1.0)))
         preds.append(r.joints_mm)
         truths.append(frame.joints_mm)
+        views.append(frame.view)
         if ik is not None:
             nets.append(r.network_joints_mm)
             # IK alone: the better of the two hands' skeletons through the network's joints.
@@ -104,14 +114,31 @@ def evaluate_pipeline(options: EstimatorOptions, count: int, seed: int = TEST_SE
         network=score(np.array(nets), truth) if nets else None, ik=score(np.array(iks), truth) if iks else None,
         fit_error_mm=float(np.median(finite)) if finite else None, median_frame_mm=float(np.median(frame_mm)),
         stage_p95_ms={n: float(np.percentile(v, 95)) for n, v in stages.items()},
-        right_side=float(np.mean(sides)) if sides else None)
+        right_side=float(np.mean(sides)) if sides else None,
+        views=_per_view(np.array(views), frame_mm, np.array(holds), np.array(nets) if nets else None, truth))
+
+
+def _per_view(views: np.ndarray, frame_mm: np.ndarray, holds: np.ndarray, nets: np.ndarray | None,
+              truth: np.ndarray) -> dict[str, dict]:
+    """The main figures of the frames of each view."""
+    out = {}
+    for v in VIEWS:
+        sel = views == v
+        if not sel.any():
+            continue
+        out[v] = {"frames": int(sel.sum()), "crop_holds_hand": float(holds[sel].mean()),
+                  "joints_mean_mm": float(frame_mm[sel].mean()), "joints_median_mm": float(np.median(frame_mm[sel]))}
+        if nets is not None:
+            out[v]["network_mean_mm"] = float(np.linalg.norm(nets[sel] - truth[sel], axis=2).mean())
+    return out
 
 
 def pipeline_report(f: PipelineFigures, objects_beside: bool = False) -> list[str]:
     """What `eval --pipeline` prints: hands found, centre errors, crop containment, joints, stage times."""
     where = "behind or beside (some nearer than)" if objects_beside else "behind"
-    lines = [f"Synthetic 640x480 full frames, body, background and other objects {where} the hand (seed of the "
-             f"test set): hand found in {f.found} of {f.frames}",
+    lines = [f"Synthetic 640x480 full frames (seed of the test set) seen from the front (body, background and other "
+             f"objects {where} the hand), from the head or from above a desk (a table, objects on it, one in the "
+             f"hand): hand found in {f.found} of {f.frames}",
              f"  centre to middle MCP, detector:        median {np.median(f.detector_centre_error_mm):6.1f} mm, "
              f"mean {f.detector_centre_error_mm.mean():6.1f} mm"]
     if f.refined:
@@ -129,4 +156,8 @@ def pipeline_report(f: PipelineFigures, objects_beside: bool = False) -> list[st
                  f" (fit p95 {f.stage_p95_ms['fit']:.1f})")]
     if f.right_side is not None:
         lines.append(f"  the fitted hand's side (left / right) is the true one in {f.right_side:.1%} of the frames")
+    for v, fig in (f.views or {}).items():
+        lines.append(f"  {v} view, {fig['frames']} frames: crops holding every joint {fig['crop_holds_hand']:.1%}, "
+                     f"joints mean {fig['joints_mean_mm']:.2f} mm (median frame {fig['joints_median_mm']:.2f})"
+                     + (f", the network alone {fig['network_mean_mm']:.2f} mm" if "network_mean_mm" in fig else ""))
     return lines

@@ -195,14 +195,24 @@ class HandPoseEstimator:
         # Track from the predicted reference joint: it is anchored to the hand, whereas re-centring
         # from the last centre of mass, frame after frame, slides down the forearm.
         self._previous = joints[Joint.MIDDLE_MCP]
-        other = None
-        if (self.fit_stage is not None and not det.tracked
-                and np.linalg.norm(center - det.center_mm) >= ALTERNATIVE_MOVE_MM):
-            other = self._network(depth_mm, intrinsics, det.center_mm)
-            stages = {k: v + other[2][k] for k, v in stages.items()}  # the frame's cost: both crops
+        others = []  # (centre, network output) of the other crops the fit chooses among
+        if self.fit_stage is not None and not det.tracked:
+            if np.linalg.norm(center - det.center_mm) >= ALTERNATIVE_MOVE_MM:
+                others.append(det.center_mm)
+            if det.alternative_mm is not None:
+                arm = det.alternative_mm
+                if self.refiner is not None:
+                    t_arm = time.perf_counter()
+                    arm = self._refine(depth_mm, intrinsics, arm, self.options.refine_iterations)
+                    timings["refine"] += (time.perf_counter() - t_arm) * 1e3
+                others.append(arm)
+        outputs = []
+        for c in others:
+            outputs.append((c, self._network(depth_mm, intrinsics, c)))
+            stages = {k: v + outputs[-1][1][2][k] for k, v in stages.items()}  # the frame's cost: every crop
         timings.update(stages)
         result = self._answer(intrinsics, center, joints, crop, timings, det)
-        alternatives = () if other is None else (self._answer(intrinsics, det.center_mm, other[0], other[1], timings, det),)
+        alternatives = tuple(self._answer(intrinsics, c, out[0], out[1], timings, det) for c, out in outputs)
         return Proposal(depth_mm, intrinsics, result, alternatives)
 
     def _network(self, depth_mm: np.ndarray, intrinsics: Intrinsics,

@@ -15,10 +15,11 @@ from handpose_live.hand.kinematics import forearm_direction, forward_kinematics,
 from handpose_live.hand.shape import sample_shape
 from handpose_live.pipeline.crop import CropBox, crop_depth, joints_to_crop, make_crop_box
 from handpose_live.synthetic.geometry import hand_primitives
-from handpose_live.synthetic.poses import sample_pose, sample_view_rotation
+from handpose_live.synthetic.poses import sample_pose
 from handpose_live.synthetic.render import render_scene
-from handpose_live.synthetic.scene import SceneSettings, sample_scene
+from handpose_live.synthetic.scene import SceneSettings, TableSettings, sample_scene, sample_table_scene
 from handpose_live.synthetic.sensor import SensorSettings, apply_sensor
+from handpose_live.synthetic.views import ViewSettings, sample_placement
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,10 @@ class SynthSettings:
     width: int = 320
     height: int = 240
     cameras: tuple[str, ...] = ("realsense_sr305", "realsense_d415", "realsense_sr300", "kinect_v1_nyu")
-    distance_mm: tuple[float, float] = (200.0, 800.0)
-    image_margin: float = 0.1  # the hand centre lands at least this fraction inside the image
     pose_mix: tuple[float, float, float] = (0.3, 0.3, 0.4)  # uniform, synergy, gesture
-    forearm_length_mm: tuple[float, float] = (120.0, 260.0)
-    scene: SceneSettings = field(default_factory=SceneSettings)
+    views: ViewSettings = field(default_factory=ViewSettings)  # front, egocentric, top-down and where
+    scene: SceneSettings = field(default_factory=SceneSettings)  # around a hand seen from the front
+    table: TableSettings = field(default_factory=TableSettings)  # around a hand seen from the head or above
     sensor: SensorSettings = field(default_factory=SensorSettings)
     noise: bool = True
     cube_mm: float = 250.0
@@ -64,6 +64,7 @@ class SynthFrame:
     joints_mm: np.ndarray  # (21, 3) camera frame, canonical order
     intrinsics: Intrinsics
     left: bool
+    view: str = "front"  # synthetic/views.VIEWS
 
 
 @dataclass(frozen=True)
@@ -94,24 +95,26 @@ def render_frame(rng: np.random.Generator, settings: SynthSettings = SynthSettin
     pose = sample_pose(rng, settings.pose_mix)
     joints_hand = forward_kinematics(shape, pose)
     fdir_hand = forearm_direction(shape, pose)
-    rot = sample_view_rotation(rng, fdir_hand)
-
     cam = settings.cameras[rng.integers(len(settings.cameras))]
     intr, dirs = camera_and_rays(cam, settings.width, settings.height)
     near, far = CAMERA_RANGE_MM[cam]
-    # A hand nearer than the camera's range would be a blank frame; keep it 100 mm inside.
-    z = rng.uniform(max(settings.distance_mm[0], near + 100.0), settings.distance_mm[1])
-    m = settings.image_margin
-    u = rng.uniform(m, 1 - m) * intr.width
-    v = rng.uniform(m, 1 - m) * intr.height
-    target = intr.backproject(np.array([u, v, z]))
-    t = target - rot @ reference_point(joints_hand)
-    joints = joints_hand @ rot.T + t
+    place = sample_placement(rng, fdir_hand, intr, settings.views)
+    target = place.target_mm
+    if target[2] < near + 100.0:
+        # A hand nearer than the camera's range would be a blank frame; keep it 100 mm inside.
+        target = target * (near + 100.0) / target[2]
+    rot = place.rotation
+    joints = joints_hand @ rot.T + (target - rot @ reference_point(joints_hand))
     fdir = rot @ fdir_hand
+    elbow = joints[0] + place.forearm_mm * fdir
 
-    forearm_len = rng.uniform(*settings.forearm_length_mm)
-    prims = hand_primitives(joints, shape.joint_radii, shape.palm_thickness, fdir, forearm_len)
-    scene, planes = sample_scene(rng, joints, joints[0] + forearm_len * fdir, settings.scene)
+    prims = hand_primitives(joints, shape.joint_radii, shape.palm_thickness, fdir, place.forearm_mm)
+    if place.up is None:
+        scene, planes = sample_scene(rng, joints, elbow, settings.scene)
+    else:
+        palmar = rot @ np.array([0.0, 0.0, 1.0])  # the hand frame's +z, mirrored hands included
+        scene, planes = sample_table_scene(rng, joints, elbow, place.up, palmar, place.view == "top_down",
+                                           settings.table)
     prims.extend(scene)
     clean, labels = render_scene(prims, intr, planes, dirs=dirs)
     kind = settings.sensor.kind
@@ -119,7 +122,7 @@ def render_frame(rng: np.random.Generator, settings: SynthSettings = SynthSettin
         kind = CAMERA_SENSOR[cam]
     sensor = replace(settings.sensor, kind=kind, min_range_mm=near, max_range_mm=far)
     noisy = apply_sensor(clean, intr.fx, rng, sensor, labels) if settings.noise else clean.copy()
-    return SynthFrame(noisy, clean, labels, joints, intr, shape.left)
+    return SynthFrame(noisy, clean, labels, joints, intr, shape.left, place.view)
 
 
 def make_sample(frame: SynthFrame, rng: np.random.Generator, settings: SynthSettings = SynthSettings()) -> TrainingSample:

@@ -1,10 +1,13 @@
-"""What surrounds the hand in a synthetic frame: background plane, body, head and other objects (SPEC §5)."""
+"""What surrounds the hand in a synthetic frame (SPEC §5): in front of the user, a background plane, the body,
+the head and other objects; seen from the head or from above, a table or desk with objects on it and one in
+the hand."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from handpose_live.joints import Joint
 from handpose_live.synthetic.raycast import LABEL_BODY, LABEL_DISTRACTOR, Primitives
 from handpose_live.synthetic.render import Plane
 
@@ -84,12 +87,65 @@ def sample_scene(
             ang = rng.uniform(0, 2 * np.pi)
             dist = 130.0 + size + rng.uniform(0, 200)
             pos = centre + np.array([dist * np.cos(ang), dist * np.sin(ang), rng.uniform(-50, 300)])
-        if rng.random() < 0.5:
-            q = np.linalg.qr(rng.normal(size=(3, 3)))[0]
-            prims.add_ellipsoid(pos, size * rng.uniform(0.3, 1.0, 3), q, LABEL_DISTRACTOR)
-        else:
-            d = rng.normal(size=3)
-            d *= size / np.linalg.norm(d)
-            r = rng.uniform(0.1, 0.4) * size
-            prims.add_cones(np.array([[*(pos - d), r, *(pos + d), r * rng.uniform(0.5, 1.2)]]), LABEL_DISTRACTOR)
+        _add_object(prims, rng, pos, size)
     return prims, tuple(planes)
+
+
+def _add_object(prims: Primitives, rng: np.random.Generator, pos: np.ndarray, size: float) -> None:
+    """A random ellipsoid or tapered cylinder about `size` mm across, centred at `pos`."""
+    if rng.random() < 0.5:
+        q = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+        prims.add_ellipsoid(pos, size * rng.uniform(0.3, 1.0, 3), q, LABEL_DISTRACTOR)
+    else:
+        d = rng.normal(size=3)
+        d *= size / np.linalg.norm(d)
+        r = rng.uniform(0.1, 0.4) * size
+        prims.add_cones(np.array([[*(pos - d), r, *(pos + d), r * rng.uniform(0.5, 1.2)]]), LABEL_DISTRACTOR)
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """The table (egocentric) or desk (top-down) under the hand, what stands on it, what the hand holds."""
+
+    table_gap_mm: tuple[float, float] = (0.0, 150.0)  # egocentric: hand and arm this far above the table
+    desk_gap_mm: tuple[float, float] = (20.0, 250.0)  # top-down: the desk this far behind them
+    max_objects: int = 4
+    object_distance_mm: tuple[float, float] = (90.0, 400.0)  # from the hand, along the table
+    p_held: float = 0.5  # a cylinder or box in the hand (FPHA's salt shaker, a cup, a phone)
+
+
+def sample_table_scene(rng: np.random.Generator, hand_points_mm: np.ndarray, elbow_mm: np.ndarray, up: np.ndarray,
+                       palmar: np.ndarray, top_down: bool, settings: TableSettings = TableSettings()
+                       ) -> tuple[Primitives, tuple[Plane, ...]]:
+    """A table or desk below the hand and arm, objects standing on it, and maybe an object held in the palm.
+
+    Args:
+        hand_points_mm: (21, 3) joints, camera mm.
+        elbow_mm: the far end of the visible arm.
+        up: unit normal of the table, towards the camera's side of it.
+        palmar: unit vector out of the palm.
+    """
+    prims = Primitives()
+    lowest = min(float((hand_points_mm @ up).min()), float(elbow_mm @ up))
+    offset = lowest - rng.uniform(*(settings.desk_gap_mm if top_down else settings.table_gap_mm))
+    planes = (Plane(tuple(up), offset),)
+    centre = hand_points_mm.mean(axis=0)
+    on_table = centre - (centre @ up - offset) * up
+    e1 = np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(up, e1)
+    for _ in range(rng.integers(0, settings.max_objects + 1)):
+        size = rng.uniform(20.0, 120.0)
+        ang, dist = rng.uniform(0.0, 2.0 * np.pi), rng.uniform(*settings.object_distance_mm) + size
+        _add_object(prims, rng, on_table + dist * (np.cos(ang) * e1 + np.sin(ang) * e2) + 0.6 * size * up, size)
+    if rng.random() < settings.p_held:
+        # In the palm, across it, touching it: the fingers close round it or lie over it.
+        palm = hand_points_mm[[Joint.WRIST, Joint.INDEX_MCP, Joint.MIDDLE_MCP, Joint.RING_MCP, Joint.PINKY_MCP]].mean(axis=0)
+        across = hand_points_mm[Joint.INDEX_MCP] - hand_points_mm[Joint.PINKY_MCP]
+        across = across - (across @ palmar) * palmar
+        across /= max(np.linalg.norm(across), 1e-9)
+        r = rng.uniform(15.0, 35.0)
+        half = rng.uniform(30.0, 80.0) * (across + rng.normal(0.0, 0.3, 3))
+        c = palm + (15.0 + r + rng.uniform(0.0, 15.0)) * palmar
+        prims.add_cones(np.array([[*(c - half), r, *(c + half), r * rng.uniform(0.8, 1.0)]]), LABEL_DISTRACTOR)
+    return prims, planes
