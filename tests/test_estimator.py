@@ -131,3 +131,20 @@ def test_a_new_hand_whose_refined_centre_moved_far_also_gets_the_detectors_crop(
     est.set_fit(False)
     est.reset()
     assert est.propose(frame, vga).alternatives == ()  # no fit to choose: one crop
+
+
+def test_an_arm_entering_from_the_border_gets_its_free_end_as_another_crop(tiny_onnx, vga, monkeypatch):
+    from handpose_live.pipeline import estimator as estimator_module
+    from handpose_live.pipeline.detect import Detection
+
+    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu"))
+    joints, fdir = open_hand_facing_camera(450.0)
+    depth = render_depth(joints, vga, forearm_direction=fdir, forearm_length_mm=120.0)
+    hand, forearm = joints[Joint.MIDDLE_MCP], joints[Joint.WRIST] + 100.0 * fdir
+    # The detector found the nearest blob on the forearm and the arm's free end on the hand.
+    monkeypatch.setattr(estimator_module, "find_hand", lambda *a: Detection(forearm, 500, False, alternative_mm=hand))
+    p = est.propose(depth, vga)
+    np.testing.assert_allclose(p.result.center_mm, forearm)
+    assert len(p.alternatives) == 1
+    np.testing.assert_allclose(p.alternatives[0].center_mm, hand)
+    assert set(p.result.timings_ms) >= {"detect", "crop", "infer", "post"}

@@ -5,7 +5,7 @@ area is plausible for a hand. Held up in front of the body, that blob is the han
 mass is re-computed from the points inside a cube around it, a few times, so that a body or table
 behind the hand drops out. Seen from the head or from above a desk, the table nearest the camera
 would be the nearest blob: the frame's largest plane, when it is larger than a hand can be, is
-taken out first (without_plane). The nearest blob is then often the forearm entering from an image
+taken out first (largest_plane). The nearest blob is then often the forearm entering from an image
 border: the hand may be at the arm's free end, around the point of the arm surface farthest from
 where it enters (arm_end). The detection offers that place as an alternative to the nearest blob;
 the model fit keeps whichever the hand model explains better.
@@ -65,8 +65,10 @@ class Detection:
 
 
 def _points_in_cube(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, cube: float, step: int,
-                    max_z: float = np.inf) -> np.ndarray:
-    """Camera-frame points (N, 3) of valid pixels inside the cube around `center`, none beyond `max_z`."""
+                    max_z: float = np.inf, plane: Plane | None = None,
+                    s: DetectSettings | None = None) -> np.ndarray:
+    """Camera-frame points (N, 3) of valid pixels inside the cube around `center`, none beyond `max_z`
+    nor on `plane` (tolerances of `s`)."""
     half = 0.5 * cube
     uc, vc, zc = intr.project(center)
     hu, hv = abs(intr.fx) * half / max(zc - half, 1.0), abs(intr.fy) * half / max(zc - half, 1.0)
@@ -82,18 +84,20 @@ def _points_in_cube(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, cub
     uvz = np.stack([uu * step + u0, vv * step + v0, patch[vv, uu]], axis=1).astype(np.float64)
     pts = intr.backproject(uvz)
     inside = np.all(np.abs(pts - center) < half, axis=1)
+    if plane is not None:
+        inside &= ~_near_plane(pts, plane, s)
     return pts[inside]
 
 
 def recenter(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, s: DetectSettings,
-             max_z: float = np.inf) -> tuple[np.ndarray, int]:
-    """Iterate: centre ← mean of the points inside the cube around it (none beyond `max_z`).
+             max_z: float = np.inf, plane: Plane | None = None) -> tuple[np.ndarray, int]:
+    """Iterate: centre ← mean of the points inside the cube around it (none beyond `max_z` nor on `plane`).
 
     Returns the centre and its support."""
     c = np.asarray(center, dtype=np.float64)
     n = 0
     for _ in range(s.iterations):
-        pts = _points_in_cube(depth, intr, c, s.cube_mm, s.step, max_z)
+        pts = _points_in_cube(depth, intr, c, s.cube_mm, s.step, max_z, plane, s)
         n = len(pts)
         if n == 0:
             break
@@ -101,12 +105,23 @@ def recenter(depth: np.ndarray, intr: Intrinsics, center: np.ndarray, s: DetectS
     return c, n
 
 
-def without_plane(d: np.ndarray, valid: np.ndarray, intr: Intrinsics, s: DetectSettings) -> np.ndarray:
-    """`valid` less the pixels of the search image `d` on its largest plane (RANSAC), when that plane
-    holds more surface than a hand could."""
+Plane = tuple[np.ndarray, float]  # unit normal n and offset: the points p with n·p = offset
+
+
+def _near_plane(points: np.ndarray, plane: Plane | None, s: DetectSettings) -> np.ndarray:
+    """Which of the points (N, 3) lie on the plane, within its depth-dependent tolerance."""
+    if plane is None:
+        return np.zeros(len(points), bool)
+    n, offset = plane
+    return np.abs(points @ n - offset) < np.maximum(s.plane_mm, s.plane_fraction * points[:, 2])
+
+
+def largest_plane(d: np.ndarray, valid: np.ndarray, intr: Intrinsics, s: DetectSettings) -> tuple[Plane, np.ndarray] | None:
+    """The search image's largest plane (RANSAC) and its pixels, when it holds more surface than a
+    hand could (a table, desk or wall); None otherwise."""
     vs, us = np.nonzero(valid)
     if len(vs) < 3:
-        return valid
+        return None
     pick = np.linspace(0, len(vs) - 1, min(len(vs), 2000)).astype(np.int64)
     v, u = vs[pick], us[pick]
     pts = intr.backproject(np.stack([u * s.step, v * s.step, d[v, u]], axis=1).astype(np.float64))
@@ -117,18 +132,18 @@ def without_plane(d: np.ndarray, valid: np.ndarray, intr: Intrinsics, s: DetectS
     length = np.linalg.norm(normals, axis=1)
     ok = length > 1e-6
     if not ok.any():
-        return valid
+        return None
     normals = normals[ok] / length[ok, None]
     offsets = np.einsum("ij,ij->i", normals, tri[ok, 0])
     best = int(np.argmax((np.abs(pts @ normals.T - offsets) < tol[:, None]).sum(axis=0)))
-    n, offset = normals[best], offsets[best]
+    n, offset = normals[best], float(offsets[best])
     # Every pixel at once: n·p = z · n·ray(u, v), and the ray is linear in u and v.
     h, w = d.shape
     ray_u = (n[0] / intr.fx) * (np.arange(w) * s.step - intr.cx)
     ray_v = (n[1] / intr.fy) * (np.arange(h) * s.step - intr.cy) + n[2]
     on = valid & (np.abs(d * (ray_u[None, :] + ray_v[:, None]) - offset) < np.maximum(s.plane_mm, s.plane_fraction * d))
     area = float(np.sum((s.step * d[on].astype(np.float64)) ** 2)) / abs(intr.fx * intr.fy)
-    return valid & ~on if area >= s.min_plane_area_mm2 else valid
+    return ((n, offset), on) if area >= s.min_plane_area_mm2 else None
 
 
 def find_hand(depth_mm: np.ndarray, intr: Intrinsics, s: DetectSettings = DetectSettings()) -> Detection | None:
@@ -138,9 +153,13 @@ def find_hand(depth_mm: np.ndarray, intr: Intrinsics, s: DetectSettings = Detect
     valid = (d > s.min_depth_mm) & (d < s.max_depth_mm) & np.isfinite(d)
     if not valid.any():
         return None
-    valid = without_plane(d, valid, intr, s)
-    if not valid.any():
-        return None
+    found = largest_plane(d, valid, intr, s)
+    plane = None
+    if found is not None:
+        plane, on = found
+        valid = valid & ~on
+        if not valid.any():
+            return None
     # Try the nearest surfaces first; a blob too small to be a hand moves the search further back.
     near = float(np.min(d[valid]))
     while near < s.max_depth_mm:
@@ -162,7 +181,7 @@ def find_hand(depth_mm: np.ndarray, intr: Intrinsics, s: DetectSettings = Detect
             start = intr.backproject(uvz).mean(axis=0)
             # Only the band in front counts: a body or wall close behind the hand would
             # otherwise pull the centre of mass back off the hand, more with every iteration.
-            center, support = recenter(depth_mm, intr, start, s, max_z=near + s.band_mm)
+            center, support = recenter(depth_mm, intr, start, s, max_z=near + s.band_mm, plane=plane)
             return Detection(center, support, tracked=False, alternative_mm=None if arm is None else arm[0])
         # Only small blobs this near: discard them and look behind.
         valid &= d >= near + s.band_mm
