@@ -21,6 +21,10 @@ def test_figures_of_a_clean_hand_before_a_wall_and_with_a_hole():
     assert abs(clean.behind_mm - 150.0) < 25.0
     mid = 0.5 * (radii[Joint.MIDDLE_PIP] + radii[Joint.MIDDLE_DIP])
     assert abs(clean.finger_width_mm - 2 * mid) < 4.0, (clean.finger_width_mm, 2 * mid)
+    # The palm across the knuckles: index to little-finger MCP plus their radii, about.
+    knuckles = np.linalg.norm(joints[Joint.INDEX_MCP] - joints[Joint.PINKY_MCP])
+    across = knuckles + radii[Joint.INDEX_MCP] + radii[Joint.PINKY_MCP]
+    assert abs(clean.palm_width_mm - across) < 10.0, (clean.palm_width_mm, across)
     assert clean.edge_gap_px <= 2.0 and clean.valid_fraction > 0.97
     u, v = VGA.project(joints[Joint.MIDDLE_MCP][None])[0, :2].astype(int) + [0, 12]
     holed = depth.copy()
@@ -29,7 +33,7 @@ def test_figures_of_a_clean_hand_before_a_wall_and_with_a_hole():
     assert max(h.hole_sizes_px) >= 100 and h.valid_fraction < clean.valid_fraction
     assert model_silhouette(joints, radii, VGA)[v, u]
     table = realism_table({"clean": summarise([clean]), "holed": summarise([h])})
-    assert table[0].startswith("| figure | clean (1 frames) | holed (1 frames)") and len(table) == 10
+    assert table[0].startswith("| figure | clean (1 frames) | holed (1 frames)") and len(table) == 11
 
 
 def test_a_hand_model_outside_the_image_gives_no_figures_not_an_error():

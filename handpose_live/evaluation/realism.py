@@ -5,7 +5,8 @@ labels are needed and both kinds of frame go through one procedure.
 Per frame: the valid-pixel fraction over the region; the holes (invalid blobs) inside it; the gap
 between the hand's outline and the nearest valid background pixel (the dropout band of
 structured-light and stereo sensors along depth edges); the distance from the hand to the surface
-behind it; and the observed finger width across the fingers' middle bones.
+behind it; the observed finger width across the fingers' middle bones; and, with the palm facing
+the camera, the palm's width across the knuckles.
 """
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ class FrameRealism:
     edge_gap_px: float  # median distance from the hand's outline to the nearest valid background pixel
     behind_mm: float  # median depth of the background around the hand minus the hand's median depth
     finger_width_mm: float  # median observed width across the four fingers' middle bones
+    palm_width_mm: float = float("nan")  # across the knuckles, with the palm or its back facing the camera
 
 
 def frame_realism(depth_mm: np.ndarray, intrinsics: Intrinsics, joints_mm: np.ndarray,
@@ -83,7 +85,36 @@ def frame_realism(depth_mm: np.ndarray, intrinsics: Intrinsics, joints_mm: np.nd
     behind = depth[ring & valid & (depth > hand_z + BEHIND_MIN_MM)]
     return FrameRealism(float(valid[region].mean()), holes, float(np.median(gaps)) if len(gaps) else float("nan"),
                         float(np.median(behind) - np.median(depth[hand])) if len(behind) and hand.any() else float("nan"),
-                        _finger_width_mm(hand, joints_mm, intrinsics))
+                        _finger_width_mm(hand, joints_mm, intrinsics), _palm_width_mm(hand, joints_mm, intrinsics))
+
+
+PALM_FACING = 0.8  # |cos| of the palm normal's angle to the view ray: a tilted palm looks narrower
+
+
+def _palm_width_mm(hand: np.ndarray, joints_mm: np.ndarray, intrinsics: Intrinsics) -> float:
+    """The hand mask's extent along the line through the index and little-finger MCPs, in mm at
+    their depth; NaN unless the palm (or its back) faces the camera."""
+    a, b = joints_mm[Joint.INDEX_MCP], joints_mm[Joint.PINKY_MCP]
+    normal = np.cross(b - a, joints_mm[Joint.MIDDLE_MCP] - joints_mm[Joint.WRIST])
+    centre = 0.5 * (a + b)
+    if not hand.any() or abs(normal @ centre) < PALM_FACING * np.linalg.norm(normal) * np.linalg.norm(centre):
+        return float("nan")
+    solid = cv2.morphologyEx(hand.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)).astype(bool)
+    pa, pb = intrinsics.project(np.stack([a, b]))[:, :2]
+    mid, step = 0.5 * (pa + pb), (pb - pa) / max(np.linalg.norm(pb - pa), 1e-9)
+    h, w = solid.shape
+    reach = []
+    for sign in (1.0, -1.0):
+        t = 0.0
+        while True:
+            u, v = np.round(mid + sign * (t + 0.5) * step).astype(int)
+            if not (0 <= v < h and 0 <= u < w and solid[v, u]) or t > 400:
+                break
+            t += 0.5
+        reach.append(t)
+    if min(reach) == 0.0:
+        return float("nan")  # the knuckles' midpoint is not on the hand mask
+    return float(sum(reach) * centre[2] / abs(intrinsics.fx))
 
 
 def _finger_width_mm(hand: np.ndarray, joints_mm: np.ndarray, intrinsics: Intrinsics) -> float:
@@ -118,6 +149,7 @@ class RealismSummary:
     behind_mm: float
     behind_within_300mm: float  # fraction of frames with a surface 40-300 mm behind the hand
     finger_width_mm: float
+    palm_width_mm: float
 
     ROWS = (("valid pixels over the hand's region", "valid_fraction", "{:.1%}"),
             ("holes inside it, per frame", "holes_per_frame", "{:.1f}"),
@@ -126,7 +158,8 @@ class RealismSummary:
             ("gap between outline and background (px)", "edge_gap_px", "{:.1f}"),
             ("surface behind the hand, median (mm)", "behind_mm", "{:.0f}"),
             ("frames with a surface 40-300 mm behind", "behind_within_300mm", "{:.0%}"),
-            ("finger width across the middle bones (mm)", "finger_width_mm", "{:.1f}"))
+            ("finger width across the middle bones (mm)", "finger_width_mm", "{:.1f}"),
+            ("palm width across the knuckles, palm facing the camera (mm)", "palm_width_mm", "{:.1f}"))
 
 
 def summarise(frames: list[FrameRealism]) -> RealismSummary:
@@ -142,7 +175,7 @@ def summarise(frames: list[FrameRealism]) -> RealismSummary:
                           float(np.median(holes)) if len(holes) else float("nan"),
                           float(np.percentile(holes, 90)) if len(holes) else float("nan"), med("edge_gap_px"),
                           med("behind_mm"), float(np.mean(np.isfinite(behind) & (behind < 300.0))),
-                          med("finger_width_mm"))
+                          med("finger_width_mm"), med("palm_width_mm"))
 
 
 def realism_table(columns: dict[str, RealismSummary]) -> list[str]:

@@ -16,12 +16,15 @@ JITTER_SIGMAS_MM = (8.0, 20.0, 40.0)
 
 
 def refiner_start(frame: SynthFrame, rng: np.random.Generator, cube_mm: float, p_detector: float = 0.5) -> np.ndarray:
-    """A starting centre as the live app would have one: the detector's, or the truth perturbed."""
+    """A starting centre as the live app would have one: the detector's (either of its crops, when it
+    offers the free end of an arm as well), or the truth perturbed."""
     ref = reference_point(frame.joints_mm)
     if rng.random() < p_detector:
         det = find_hand(frame.depth_mm, frame.intrinsics, DetectSettings(cube_mm=cube_mm))
-        if det is not None and np.linalg.norm(det.center_mm - ref) < MAX_START_ERROR_MM:
-            return det.center_mm
+        if det is not None:
+            start = det.center_mm if det.alternative_mm is None or rng.random() < 0.5 else det.alternative_mm
+            if np.linalg.norm(start - ref) < MAX_START_ERROR_MM:
+                return start
     sigma = JITTER_SIGMAS_MM[rng.integers(len(JITTER_SIGMAS_MM))]
     return ref + rng.normal(0.0, sigma, 3)
 
