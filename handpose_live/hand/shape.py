@@ -80,6 +80,39 @@ class HandShape:
         return cls(BONE_LENGTHS_MM.copy(), BASE_POSITIONS_MM.copy(), JOINT_RADII_MM.copy(), PALM_THICKNESS_MM)
 
 
+FACTOR_NAMES = ("scale", "palm_width", "thumb_length", "index_length", "middle_length", "ring_length",
+                "little_length")
+
+
+@dataclass(frozen=True)
+class ShapeFactors:
+    """A hand's shape as factors of the average hand (SPEC §8, honline): a global scale, the palm's
+    width, and each finger's length (thumb first)."""
+
+    scale: float = 1.0
+    palm_width: float = 1.0
+    finger_lengths: tuple[float, float, float, float, float] = (1.0, 1.0, 1.0, 1.0, 1.0)
+
+    def as_array(self) -> np.ndarray:
+        """The seven factors in FACTOR_NAMES order."""
+        return np.array([self.scale, self.palm_width, *self.finger_lengths], np.float64)
+
+    @classmethod
+    def from_array(cls, values: np.ndarray) -> "ShapeFactors":
+        """Factors from seven numbers in FACTOR_NAMES order."""
+        v = [float(x) for x in np.asarray(values, np.float64).ravel()]
+        if len(v) != len(FACTOR_NAMES) or not all(np.isfinite(v)) or min(v) <= 0:
+            raise ValueError(f"shape factors need {len(FACTOR_NAMES)} positive numbers ({', '.join(FACTOR_NAMES)})")
+        return cls(v[0], v[1], tuple(v[2:]))
+
+    def shape(self, left: bool = False) -> HandShape:
+        """The hand these factors describe: lengths and widths scaled, radii with the global scale."""
+        s = self.scale
+        lengths = BONE_LENGTHS_MM * s * np.asarray(self.finger_lengths)[:, None]
+        base = BASE_POSITIONS_MM * s * np.array([self.palm_width, 1.0, 1.0])
+        return HandShape(lengths, base, JOINT_RADII_MM * s, PALM_THICKNESS_MM * s, left)
+
+
 def sample_shape(rng: np.random.Generator, left: bool | None = None) -> HandShape:
     """A random hand: scale 0.85-1.12, width/thickness ±10 %, bone lengths ±4 %; left or right."""
     scale = rng.uniform(0.85, 1.12)
