@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from handpose_live import __version__
-from handpose_live.cli import bench, evaluate, export, live, synth, train
+from handpose_live.cli import bench, calibrate, evaluate, export, live, synth, train
 from handpose_live.cli.common import EXIT_USAGE, UsageError
 from handpose_live.errors import UserError
 
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_parsers(sub)
     bench.add_parsers(sub)
     live.add_record_parser(sub)
+    calibrate.add_parser(sub)
     return parser
 
 

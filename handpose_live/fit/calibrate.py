@@ -33,7 +33,10 @@ class CalibrationSettings:
     max_fit_error_mm: float = 3.0  # worse fits say more about the pose than about the shape
     max_silhouette_px: float = 1.5
     pose_iterations: int = 3  # LM iterations the pose gets under each trial shape
-    step: float = 0.01  # finite-difference step of each factor
+    step: float = 0.02  # finite-difference step of each factor
+    # One frame's say is capped (the trace of its JᵀJ): a frame where a fingertip slips across the
+    # silhouette's edge between two trial shapes would otherwise outweigh all the others.
+    frame_information: float = 2e4
     cap_mm: float = 15.0  # a point farther from the model is an outlier, not shape evidence
     silhouette_weight_mm: float = 2.0  # one pixel of silhouette error counts like this many mm
     prior: float = 200.0  # pulls each factor towards 1 (in the units of Σ residual²)
@@ -109,8 +112,10 @@ class ShapeCalibrator:
             t = theta.copy()
             t[i] += s.step
             jac[:, i] = (residuals(t) - r0) / s.step
-        self._h += jac.T @ jac
-        self._b += jac.T @ (jac @ theta - r0)
+        h = jac.T @ jac
+        weight = min(1.0, s.frame_information / max(float(np.trace(h)), 1e-12))
+        self._h += weight * h
+        self._b += weight * (jac.T @ (jac @ theta - r0))
         prior = s.prior * np.eye(len(theta))
         solved = np.linalg.solve(self._h + prior, self._b + prior @ np.ones(len(theta)))
         self.factors = ShapeFactors.from_array(np.clip(solved, *s.bounds))

@@ -18,6 +18,8 @@ import numpy as np
 from handpose_live.camera import Intrinsics
 from handpose_live.fit.fitter import FitSettings
 from handpose_live.hand.pose import angles_pose
+from handpose_live.hand.profile import HandProfile
+from handpose_live.hand.shape import HandShape
 from handpose_live.joints import Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
 from handpose_live.pipeline.depth_input import depth_in_mm
@@ -63,6 +65,7 @@ class EstimatorOptions:
         fit: fit the hand model to the depth after the network (SPEC §8); off, the network's joints
             are the answer.
         fit_settings: the fit's weights and budget.
+        profile: a calibrated hand (hand/profile.py) the fit uses instead of the average hand.
     """
 
     model_path: Path | None = None
@@ -75,6 +78,7 @@ class EstimatorOptions:
     threads: int | None = None
     fit: bool = True
     fit_settings: FitSettings = FitSettings()
+    profile: HandProfile | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.min_depth_mm < self.max_depth_mm:
@@ -106,7 +110,7 @@ class HandPoseEstimator:
             notes += [n for n in self.refiner.notes if n not in notes]
         # Lines for the user: a provider asked for that is not what runs, a stale int8 copy passed over.
         self.notes: tuple[str, ...] = tuple(notes)
-        self.fit_stage = FitStage(options.fit_settings) if options.fit else None
+        self.fit_stage = FitStage(options.fit_settings, self._shape()) if options.fit else None
         self._previous: np.ndarray | None = None
         # Set by the fit (its own thread in the live engine) when it chose another crop than the
         # network's first: the next proposal tracks from there. One reference, swapped atomically.
@@ -130,10 +134,19 @@ class HandPoseEstimator:
         if self.fit_stage is not None:
             self.fit_stage.reset()
 
+    def _shape(self) -> HandShape | None:
+        return None if self.options.profile is None else self.options.profile.factors.shape()
+
+    def set_profile(self, profile: HandProfile | None) -> None:
+        """Fit this calibrated hand (None: the average hand) from the next estimate(), on its thread."""
+        self.options = replace(self.options, profile=profile)
+        if self.fit_stage is not None:
+            self.fit_stage.set_shape(self._shape() or HandShape.default())
+
     def set_fit(self, on: bool) -> None:
         """Turn the model fit on or off from the next estimate() (call it between frames, on their thread)."""
         if on and self.fit_stage is None:
-            self.fit_stage = FitStage(self.options.fit_settings)
+            self.fit_stage = FitStage(self.options.fit_settings, self._shape())
         elif not on:
             self.fit_stage = None
         self.options = replace(self.options, fit=on)

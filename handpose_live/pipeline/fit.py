@@ -6,6 +6,7 @@ import numpy as np
 
 from handpose_live.camera import Intrinsics
 from handpose_live.fit.fitter import FitResult, FitSettings, Fitter
+from handpose_live.hand.shape import HandShape
 
 # A fit this uncertain does not start the next frame's second hypothesis.
 TRACK_CONFIDENCE = 0.3
@@ -22,10 +23,15 @@ class FitStage:
     which carries the searches of earlier frames: it gets one finger per frame searched in turn,
     and only while its fit explains the data poorly, so that a good track costs no search."""
 
-    def __init__(self, settings: FitSettings = FitSettings()):
-        self.fitter = Fitter(settings)
+    def __init__(self, settings: FitSettings = FitSettings(), shape: HandShape | None = None):
+        self.fitter = Fitter(settings, shape)
         self._previous: FitResult | None = None
         self._turn = 0
+
+    def set_shape(self, shape: HandShape) -> None:
+        """Fit this hand shape from the next frame on (a calibrated profile); the track starts over."""
+        self.fitter = Fitter(self.fitter.settings, shape)
+        self._previous = None
 
     def reset(self) -> None:
         """Forget the previous fit (a new hand)."""
