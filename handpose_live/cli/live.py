@@ -40,6 +40,9 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                       help="start without the hand-model fit: the network's joints (key m switches it live)")
     live.add_argument("--hand", choices=("auto", "left", "right"), default="auto",
                       help="the hand in front of the camera (default auto: the fit tries both for a new hand)")
+    live.add_argument("--profile", type=Path, default=None,
+                      help="fit your calibrated hand (a profile from `handpose-live calibrate`, e.g. "
+                      "~/.config/handpose-live/profile.json) instead of the average hand")
 
 
 def run_live(args: argparse.Namespace) -> int:
@@ -51,7 +54,7 @@ def run_live(args: argparse.Namespace) -> int:
         camera=args.camera, recording=args.bag, model=args.model, provider=args.provider, headless=args.headless,
         output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
         screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, threads=args.threads,
-        fit=not args.no_fit, hand=args.hand))
+        fit=not args.no_fit, hand=args.hand, profile=args.profile))
 
 
 def add_record_parser(sub: argparse._SubParsersAction) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 from handpose_live.errors import UserError
 from handpose_live.files import folder_problem
 from handpose_live.fit.fitter import FitSettings
+from handpose_live.hand.profile import load_profile
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import ModelError
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
@@ -44,6 +45,7 @@ class LiveOptions:
     threads: int | None = None
     fit: bool = True  # the hand model fitted after the network (--no-fit: the network's joints)
     hand: str = "auto"  # which hand the fit uses: left, right, or auto (decided per new hand)
+    profile: Path | None = None  # a calibrated hand (handpose-live calibrate) for the fit; None: the average hand
 
 
 @dataclass
@@ -91,10 +93,11 @@ def check_options(options: LiveOptions) -> None:
 
 def open_parts(options: LiveOptions) -> tuple[FrameSource, HandPoseEstimator]:
     """The opened source and the estimator, or AppError with the reason."""
+    profile = load_profile(options.profile) if options.profile is not None else None  # one sentence if bad
     try:
         estimator = HandPoseEstimator(EstimatorOptions(model_path=options.model, provider=options.provider,
                                                        threads=options.threads, fit=options.fit,
-                                                       fit_settings=FitSettings(hand=options.hand)))
+                                                       fit_settings=FitSettings(hand=options.hand), profile=profile))
     except ModelError as e:
         raise AppError(str(e)) from None
     try:
@@ -118,6 +121,8 @@ def make_engine(options: LiveOptions, source: FrameSource, estimator: HandPoseEs
 def announce(source: FrameSource, estimator: HandPoseEstimator, stderr: IO[str]) -> None:
     """The run's first lines: what runs on what, and any note (a provider fallback, a stale int8 copy)."""
     print(f"handpose-live: {source.name} → {estimator.model.path.name} on {estimator.provider}", file=stderr)
+    if estimator.options.profile is not None:
+        print(f"handpose-live: fitting the hand of profile '{estimator.options.profile.name}'", file=stderr)
     for note in estimator.notes:
         print(f"handpose-live: note: {note}", file=stderr)
 

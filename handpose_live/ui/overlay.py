@@ -59,11 +59,13 @@ def crop_to_gray(crop: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip((1.0 - crop) * 127.5, 0.0, 255.0).astype(np.uint8))
 
 
-def fit_line(fit_on: bool, result: HandPoseResult | None, fit_ms: float | None) -> str:
-    """The panel's line about the model fit: off, or the shown frame's side (and how sure), confidence and errors."""
+def fit_line(fit_on: bool, result: HandPoseResult | None, fit_ms: float | None, profile: str | None = None) -> str:
+    """The panel's line about the model fit: off, or the shown frame's side (and how sure), confidence and
+    errors, and whose hand shape it fits (a calibrated profile's name, or the average hand)."""
     if not fit_on:
         return "model fit off (m) · network joints"
     ms = f" · fit {fit_ms:.1f} ms" if fit_ms is not None else ""
+    ms += f" · profile '{profile}'" if profile else " · average hand"
     if result is None or not result.hand_found:
         return f"model fit on{ms} · no hand"
     if result.confidence is None:  # the frame just after the key, still estimated without the fit
@@ -83,7 +85,7 @@ def _figure(value: float | None, unit: str) -> str:
 def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float], latency_ms: float | None,
                  latency_frames: int, stages_ms: dict[str, float], dropped: int, smoothing: bool, paused: bool,
                  recording: str | None, truth_error_mm: float | None, fit_on: bool = False,
-                 fit_result: HandPoseResult | None = None) -> str:
+                 fit_result: HandPoseResult | None = None, profile: str | None = None) -> str:
     """The text panel's lines (plain text, monospace); key help and messages live in the status bar."""
     cap, inf, disp = fps
     # The fit's time goes on the fit's own line, and not at all while it is off (its median would
@@ -97,7 +99,7 @@ def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float],
              f"FPS capture {cap:5.1f} · inference {inf:5.1f} · display {disp:5.1f}",
              f"latency {latency} capture→display, median of {latency_frames} frames",
              " · ".join(f"{k} {v:.1f}" for k, v in stages_ms.items()) + " ms" if stages_ms else "stages – ms",
-             fit_line(fit_on, fit_result, fit_ms),
+             fit_line(fit_on, fit_result, fit_ms, profile),
              f"dropped {dropped} · smoothing {'on' if smoothing else 'off'}"
              + (f" · error vs truth {truth_error_mm:5.1f} mm" if truth_error_mm is not None else "")]
     flags = ([f"● REC {recording}"] if recording else []) + (["PAUSED (space)"] if paused else [])

@@ -224,7 +224,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             stages_ms=stages, dropped=e.dropped if e else 0,
             smoothing=e.smoothing if e else True, paused=bool(e and e.paused),
             recording=e.recording.name if e and e.recording else None, truth_error_mm=self._truth_error,
-            fit_on=self.fit_on, fit_result=shown)
+            fit_on=self.fit_on, fit_result=shown,
+            profile=e.estimator.options.profile.name if e and e.estimator.options.profile else None)
         self.overlay.setText(text)
 
     @property

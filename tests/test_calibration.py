@@ -1,0 +1,76 @@
+import json
+
+import numpy as np
+import pytest
+
+from handpose_live.cli import main
+from handpose_live.evaluation.calibration import measure_calibration
+from handpose_live.fit.calibrate import ShapeCalibrator
+from handpose_live.fit.fitter import FitResult
+from handpose_live.hand.profile import HandProfile, ProfileError, default_profile_path, load_profile, save_profile
+from handpose_live.hand.shape import HandShape, ShapeFactors
+from handpose_live.ui.overlay import fit_line
+
+
+def test_factors_make_the_average_hand_at_one_and_check_their_numbers():
+    shape = ShapeFactors().shape()
+    np.testing.assert_allclose(shape.bone_lengths, HandShape.default().bone_lengths)
+    big = ShapeFactors(1.1, 1.0, (1.0, 1.2, 1.0, 1.0, 1.0)).shape(left=True)
+    np.testing.assert_allclose(big.bone_lengths[1], HandShape.default().bone_lengths[1] * 1.1 * 1.2)
+    assert big.left
+    assert ShapeFactors.from_array(big_f := np.arange(1, 8) / 4 + 0.5).as_array() == pytest.approx(big_f)
+    with pytest.raises(ValueError, match="seven|7 positive"):
+        ShapeFactors.from_array([1.0, -1.0, 1, 1, 1, 1, 1])
+
+
+def test_profiles_round_trip_and_bad_files_say_why(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    assert default_profile_path() == tmp_path / "cfg" / "handpose-live" / "profile.json"
+    p = HandProfile("alice", ShapeFactors(0.9, 1.05, (1.0, 0.95, 1.0, 1.02, 0.98)), 42, "synthetic", "2026-12-01")
+    save_profile(p, default_profile_path())
+    back = load_profile(default_profile_path())
+    assert back.name == "alice" and back.frames == 42
+    np.testing.assert_allclose(back.factors.as_array(), p.factors.as_array(), atol=1e-4)
+    with pytest.raises(ProfileError, match="does not exist.*calibrate"):
+        load_profile(tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text(json.dumps({"handpose_live_profile": 1, "factors": {"scale": 1}}))
+    with pytest.raises(ProfileError, match="not a handpose-live hand profile"):
+        load_profile(tmp_path / "bad.json")
+    (tmp_path / "junk.json").write_bytes(b"\xff\x00")
+    with pytest.raises(ProfileError, match="cannot be read"):
+        load_profile(tmp_path / "junk.json")
+
+
+def test_calibration_finds_a_bigger_hand_and_its_fits_come_closer():
+    f = measure_calibration(ShapeFactors(1.12), calibration_frames=8, test_frames=4)
+    # Scale and finger lengths trade off: the fingers' overall length is what the data fixes.
+    finger = f.calibrated.scale * np.mean(f.calibrated.finger_lengths)
+    assert finger > 1.05 and f.frames_used == 8
+    assert f.joints_mm["calibrated"] < f.joints_mm["default"] - 1.0
+
+
+def test_a_poor_fit_says_nothing_about_the_shape():
+    cal = ShapeCalibrator()
+    shape = HandShape.default()
+    poor = FitResult(np.zeros((21, 3)), None, shape, 12.0, 4.0, 0.1, 100)
+    assert not cal.add(np.zeros((48, 64), np.float32), None, 250.0, poor)
+    assert cal.state.frames == 0 and cal.state.rejected == 1
+    assert cal.factors == ShapeFactors()
+
+
+def test_calibrate_command_writes_a_profile_the_live_app_loads(tmp_path, capsys):
+    profile = tmp_path / "me.json"
+    assert main(["calibrate", "--frames", "30", "--no-realtime", "--profile", str(profile), "--name", "me"]) == 0
+    err = capsys.readouterr().err
+    assert "open your hand" in err and f"saved to {profile}" in err
+    assert load_profile(profile).name == "me" and load_profile(profile).frames > 0
+    assert main(["--headless", "--max-frames", "2", "--no-realtime", "--profile", str(profile)]) == 0
+    assert "fitting the hand of profile 'me'" in capsys.readouterr().err
+    assert main(["--headless", "--max-frames", "2", "--profile", str(tmp_path / "missing.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not exist" in err[0]
+
+
+def test_the_fit_line_names_the_profile():
+    assert "average hand" in fit_line(True, None, 2.0)
+    assert "profile 'alice'" in fit_line(True, None, 2.0, "alice")
