@@ -7,8 +7,8 @@ from handpose_live.cli import main
 from handpose_live.evaluation.calibration import measure_calibration
 from handpose_live.fit.calibrate import ShapeCalibrator
 from handpose_live.fit.fitter import FitResult
-from handpose_live.hand.profile import HandProfile, ProfileError, default_profile_path, load_profile, save_profile
 from handpose_live.hand.shape import HandShape, ShapeFactors
+from handpose_live.profile import HandProfile, ProfileError, default_profile_path, load_profile, save_profile
 from handpose_live.ui.overlay import fit_line
 
 

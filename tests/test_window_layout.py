@@ -269,7 +269,7 @@ def test_panel_gives_the_fit_and_the_3d_view_the_model_beside_the_network(qtbot,
         fitted = _fitted(plain, left)
         _show(qtbot, window, fitted)
         lines = window.overlay.text().splitlines()
-        assert f"model fit on · {side} hand · confidence 0.87 · fit 4.5 ms · error 0.8 mm · silhouette 1.2 px" in lines
+        assert f"model fit on · {side} hand · confidence 0.87 · fit 4.5 ms · average hand · error 0.8 mm · silhouette 1.2 px" in lines
         assert "infer 5.0 ms" in lines  # the fit's time is on its own line, not among the network's stages
     # The network's joints faint beside the fitted skeleton, in 3D and as rings on the depth image.
     network = fitted.result.network_joints_mm

@@ -13,7 +13,7 @@ import numpy as np
 
 from handpose_live.camera import KNOWN_CAMERAS, Intrinsics
 from handpose_live.fit.calibrate import CalibrationSettings, ShapeCalibrator
-from handpose_live.fit.fitter import Fitter, FitSettings
+from handpose_live.fit.fitter import FitSettings, Fitter
 from handpose_live.hand.kinematics import forearm_direction, forward_kinematics, reference_point
 from handpose_live.hand.pose import HandPose
 from handpose_live.hand.shape import ShapeFactors

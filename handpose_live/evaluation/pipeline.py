@@ -38,7 +38,7 @@ class PipelineFigures:
     median_frame_mm: float = float("nan")  # median over frames of the frame's mean joint error
     stage_p95_ms: dict[str, float] | None = None  # 95th percentile per stage
     right_side: float | None = None  # fraction of found frames whose fitted hand is the true side (left/right)
-    views: dict[str, dict] | None = None  # per view (synthetic/views.VIEWS): frames, crop_holds_hand, joints_mean_mm, ...
+    views: dict[str, dict] | None = None  # per view (synthetic/views.VIEWS): frames, crop holds, joint errors
 
     def to_dict(self) -> dict:
         """The figures `eval --pipeline --json` writes."""

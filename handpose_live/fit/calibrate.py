@@ -5,9 +5,10 @@ frames.
 Each good frame (fit error and silhouette error below a threshold) adds a linearised least-squares
 system in the seven factors: its residuals are the capped point-to-model distances, the silhouette
 error and the rendered model's depth against the observed one (model → data), after the pose has
-followed the trial shape for a few LM iterations, and its Jacobian comes from finite differences. The systems add up, so every frame counts by what it tells:
-a finger's length weighs in only where moving it changes the residuals (a finger hidden or seen
-end-on says nothing), and a weak prior keeps factors no frame has informed at 1.
+followed the trial shape for a few LM iterations; its Jacobian comes from finite differences. The
+systems add up, so every frame counts by what it tells: a finger's length weighs in only where
+moving it changes the residuals (a finger hidden or seen end-on says nothing), and a weak prior
+keeps factors no frame has informed at 1.
 """
 from __future__ import annotations
 

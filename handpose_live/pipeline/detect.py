@@ -116,7 +116,8 @@ def _near_plane(points: np.ndarray, plane: Plane | None, s: DetectSettings) -> n
     return np.abs(points @ n - offset) < np.maximum(s.plane_mm, s.plane_fraction * points[:, 2])
 
 
-def largest_plane(d: np.ndarray, valid: np.ndarray, intr: Intrinsics, s: DetectSettings) -> tuple[Plane, np.ndarray] | None:
+def largest_plane(d: np.ndarray, valid: np.ndarray, intr: Intrinsics,
+                  s: DetectSettings) -> tuple[Plane, np.ndarray] | None:
     """The search image's largest plane (RANSAC) and its pixels, when it holds more surface than a
     hand could (a table, desk or wall); None otherwise."""
     vs, us = np.nonzero(valid)

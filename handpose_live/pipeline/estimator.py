@@ -18,7 +18,6 @@ import numpy as np
 from handpose_live.camera import Intrinsics
 from handpose_live.fit.fitter import FitSettings
 from handpose_live.hand.pose import angles_pose
-from handpose_live.hand.profile import HandProfile
 from handpose_live.hand.shape import HandShape
 from handpose_live.joints import Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
@@ -27,6 +26,7 @@ from handpose_live.pipeline.detect import Detection, DetectSettings, find_hand, 
 from handpose_live.pipeline.fit import FitStage
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.pipeline.shipped import DEFAULT_REFINER, load_pose_model
+from handpose_live.profile import HandProfile
 from handpose_live.types import HandPoseResult
 
 # A new hand whose refined centre moved at least this far from the detector's also gets the

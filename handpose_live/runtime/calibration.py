@@ -15,10 +15,10 @@ from tqdm import tqdm
 
 from handpose_live.fit.calibrate import ShapeCalibrator
 from handpose_live.fit.fitter import FitResult, FitSettings
-from handpose_live.hand.profile import HandProfile, default_profile_path, save_profile
 from handpose_live.hand.shape import FACTOR_NAMES
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import ModelError
+from handpose_live.profile import HandProfile, default_profile_path, save_profile
 from handpose_live.runtime.session import AppError
 from handpose_live.sources.base import SourceError
 from handpose_live.sources.factory import make_source

@@ -37,9 +37,10 @@ def write_synthetic_recording(out: Path, frames: int, fps: float = 30.0, seed: i
 
         if size is not None and tuple(size) != KINECT_SIZE:
             raise SourceError("Azure Kinect .mkv recordings are 640x576 (NFOV unbinned depth)")
-        # An Azure Kinect's depth, with time-of-flight artefacts.
+        # An Azure Kinect's depth, with time-of-flight artefacts; its NFOV mode sees from 500 mm on
+        # (camera.CAMERA_RANGE_MM), so the hand moves about 650 mm away.
         settings = AnimationSettings(camera="azure_kinect_nfov", width=KINECT_SIZE[0], height=KINECT_SIZE[1],
-                                     fps=fps, seed=seed, sensor="tof")
+                                     fps=fps, seed=seed, sensor="tof", distance_mm=650.0)
     else:
         from handpose_live.sources.bag_writer import BagWriter as Writer
 

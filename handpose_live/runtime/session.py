@@ -11,9 +11,9 @@ import numpy as np
 from handpose_live.errors import UserError
 from handpose_live.files import folder_problem
 from handpose_live.fit.fitter import FitSettings
-from handpose_live.hand.profile import load_profile
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import ModelError
+from handpose_live.profile import load_profile
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
 from handpose_live.runtime.output import OUTPUT_SUFFIXES, RecordWriter
 from handpose_live.runtime.timing import speed_line

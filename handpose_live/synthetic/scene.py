@@ -140,7 +140,8 @@ def sample_table_scene(rng: np.random.Generator, hand_points_mm: np.ndarray, elb
         _add_object(prims, rng, on_table + dist * (np.cos(ang) * e1 + np.sin(ang) * e2) + 0.6 * size * up, size)
     if rng.random() < settings.p_held:
         # In the palm, across it, touching it: the fingers close round it or lie over it.
-        palm = hand_points_mm[[Joint.WRIST, Joint.INDEX_MCP, Joint.MIDDLE_MCP, Joint.RING_MCP, Joint.PINKY_MCP]].mean(axis=0)
+        palm = hand_points_mm[[Joint.WRIST, Joint.INDEX_MCP, Joint.MIDDLE_MCP, Joint.RING_MCP,
+                               Joint.PINKY_MCP]].mean(axis=0)
         across = hand_points_mm[Joint.INDEX_MCP] - hand_points_mm[Joint.PINKY_MCP]
         across = across - (across @ palmar) * palmar
         across /= max(np.linalg.norm(across), 1e-9)

@@ -167,7 +167,10 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
                      "step": step, "best_val_mm": best_val, "progress": done_fraction()}, out / CHECKPOINT)
 
     def set_lr(epoch: int) -> float:
-        lr = settings.lr * settings.lr_decay**epoch if settings.schedule == "step" else cosine_lr(settings.lr, done_fraction())
+        if settings.schedule == "step":
+            lr = settings.lr * settings.lr_decay**epoch
+        else:
+            lr = cosine_lr(settings.lr, done_fraction())
         for g in opt.param_groups:
             g["lr"] = lr
         return lr

@@ -35,7 +35,8 @@ class HandProfile:
 
 
 def default_profile_path() -> Path:
-    """Where a profile lives unless --profile says otherwise: $XDG_CONFIG_HOME (or ~/.config)/handpose-live/profile.json."""
+    """Where a profile lives unless --profile says otherwise: handpose-live/profile.json in $XDG_CONFIG_HOME
+    (or ~/.config)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "handpose-live" / "profile.json"
 
