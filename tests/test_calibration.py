@@ -74,3 +74,18 @@ def test_calibrate_command_writes_a_profile_the_live_app_loads(tmp_path, capsys)
 def test_the_fit_line_names_the_profile():
     assert "average hand" in fit_line(True, None, 2.0)
     assert "profile 'alice'" in fit_line(True, None, 2.0, "alice")
+
+
+def test_refine_profile_goes_on_calibrating_while_tracking_and_saves_back(tmp_path, capsys, monkeypatch):
+    from handpose_live.pipeline import fit as fit_stage
+
+    monkeypatch.setattr(fit_stage, "REFINE_EVERY", 2)  # a short run still feeds the calibration
+    profile = tmp_path / "me.json"
+    save_profile(HandProfile("me", ShapeFactors(), 10), profile)
+    assert main(["--headless", "--max-frames", "30", "--no-realtime", "--profile", str(profile),
+                 "--refine-profile"]) == 0
+    assert "refined from" in capsys.readouterr().err
+    refined = load_profile(profile)
+    assert refined.frames > 10 and refined.factors != ShapeFactors()
+    assert main(["--headless", "--max-frames", "1", "--refine-profile"]) == 2
+    assert "needs --profile" in capsys.readouterr().err

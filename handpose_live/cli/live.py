@@ -43,6 +43,9 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--profile", type=Path, default=None,
                       help="fit your calibrated hand (a profile from `handpose-live calibrate`, e.g. "
                       "~/.config/handpose-live/profile.json) instead of the average hand")
+    live.add_argument("--refine-profile", action="store_true",
+                      help="with --profile: go on calibrating from tracked frames while running and save the "
+                      "refined profile back to that file at the end")
 
 
 def run_live(args: argparse.Namespace) -> int:
@@ -54,7 +57,7 @@ def run_live(args: argparse.Namespace) -> int:
         camera=args.camera, recording=args.bag, model=args.model, provider=args.provider, headless=args.headless,
         output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
         screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, threads=args.threads,
-        fit=not args.no_fit, hand=args.hand, profile=args.profile))
+        fit=not args.no_fit, hand=args.hand, profile=args.profile, refine_profile=args.refine_profile))
 
 
 def add_record_parser(sub: argparse._SubParsersAction) -> None:

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from handpose_live.camera import Intrinsics
+from handpose_live.fit.calibrate import ShapeCalibrator
 from handpose_live.fit.fitter import FitSettings
 from handpose_live.hand.pose import angles_pose
-from handpose_live.hand.shape import HandShape
+from handpose_live.hand.shape import HandShape, ShapeFactors
 from handpose_live.joints import Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
 from handpose_live.pipeline.depth_input import depth_in_mm
@@ -65,7 +66,9 @@ class EstimatorOptions:
         fit: fit the hand model to the depth after the network (SPEC §8); off, the network's joints
             are the answer.
         fit_settings: the fit's weights and budget.
-        profile: a calibrated hand (hand/profile.py) the fit uses instead of the average hand.
+        profile: a calibrated hand (handpose_live/profile.py) the fit uses instead of the average hand.
+        refine_profile: go on calibrating the shape (from the profile, or the average hand) from
+            tracked frames while running; `refined_profile` has the result.
     """
 
     model_path: Path | None = None
@@ -79,6 +82,7 @@ class EstimatorOptions:
     fit: bool = True
     fit_settings: FitSettings = FitSettings()
     profile: HandProfile | None = None
+    refine_profile: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.min_depth_mm < self.max_depth_mm:
@@ -110,7 +114,8 @@ class HandPoseEstimator:
             notes += [n for n in self.refiner.notes if n not in notes]
         # Lines for the user: a provider asked for that is not what runs, a stale int8 copy passed over.
         self.notes: tuple[str, ...] = tuple(notes)
-        self.fit_stage = FitStage(options.fit_settings, self._shape()) if options.fit else None
+        self._calibrator: ShapeCalibrator | None = None  # with refine_profile
+        self.fit_stage = self._fit_stage() if options.fit else None
         self._previous: np.ndarray | None = None
         # Set by the fit (its own thread in the live engine) when it chose another crop than the
         # network's first: the next proposal tracks from there. One reference, swapped atomically.
@@ -137,6 +142,24 @@ class HandPoseEstimator:
     def _shape(self) -> HandShape | None:
         return None if self.options.profile is None else self.options.profile.factors.shape()
 
+    def _fit_stage(self) -> FitStage:
+        """The fit stage, with a calibrator when refining the profile."""
+        o = self.options
+        calibrator = None
+        if o.refine_profile:
+            self._calibrator = calibrator = ShapeCalibrator(
+                fit_settings=o.fit_settings, start=o.profile.factors if o.profile else ShapeFactors())
+        return FitStage(o.fit_settings, self._shape(), calibrator)
+
+    @property
+    def refined_profile(self) -> HandProfile | None:
+        """With `refine_profile`, the profile as refined so far (None before any frame counted)."""
+        cal = self._calibrator
+        if cal is None or cal.state.frames == 0:
+            return None
+        base = self.options.profile or HandProfile("my hand", ShapeFactors())
+        return replace(base, factors=cal.factors, frames=base.frames + cal.state.frames)
+
     def set_profile(self, profile: HandProfile | None) -> None:
         """Fit this calibrated hand (None: the average hand) from the next estimate(), on its thread."""
         self.options = replace(self.options, profile=profile)
@@ -146,7 +169,7 @@ class HandPoseEstimator:
     def set_fit(self, on: bool) -> None:
         """Turn the model fit on or off from the next estimate() (call it between frames, on their thread)."""
         if on and self.fit_stage is None:
-            self.fit_stage = FitStage(self.options.fit_settings, self._shape())
+            self.fit_stage = self._fit_stage()
         elif not on:
             self.fit_stage = None
         self.options = replace(self.options, fit=on)

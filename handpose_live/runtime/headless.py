@@ -51,7 +51,7 @@ def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO
         engine.stop()
         engine.join()
     finally:
-        session.close_parts(source, estimator, writer)
+        session.close_parts(source, estimator, writer, options, stderr)
     if pipe_closed:
         _detach(stdout)
         return 0

@@ -13,7 +13,7 @@ from handpose_live.files import folder_problem
 from handpose_live.fit.fitter import FitSettings
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import ModelError
-from handpose_live.profile import load_profile
+from handpose_live.profile import load_profile, save_profile
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
 from handpose_live.runtime.output import OUTPUT_SUFFIXES, RecordWriter
 from handpose_live.runtime.timing import speed_line
@@ -46,6 +46,7 @@ class LiveOptions:
     fit: bool = True  # the hand model fitted after the network (--no-fit: the network's joints)
     hand: str = "auto"  # which hand the fit uses: left, right, or auto (decided per new hand)
     profile: Path | None = None  # a calibrated hand (handpose-live calibrate) for the fit; None: the average hand
+    refine_profile: bool = False  # go on calibrating from tracked frames and save the result to `profile`
 
 
 @dataclass
@@ -87,6 +88,8 @@ def check_options(options: LiveOptions) -> None:
             check_recording_path(options.record)
         except SourceError as e:
             raise AppError(f"--record: {e}") from None
+    if options.refine_profile and options.profile is None:
+        raise AppError("--refine-profile needs --profile FILE: the profile to refine and save")
     if options.model is not None and not options.model.is_file():
         raise AppError(f"model file {options.model} does not exist")
 
@@ -97,7 +100,8 @@ def open_parts(options: LiveOptions) -> tuple[FrameSource, HandPoseEstimator]:
     try:
         estimator = HandPoseEstimator(EstimatorOptions(model_path=options.model, provider=options.provider,
                                                        threads=options.threads, fit=options.fit,
-                                                       fit_settings=FitSettings(hand=options.hand), profile=profile))
+                                                       fit_settings=FitSettings(hand=options.hand), profile=profile,
+                                                       refine_profile=options.refine_profile))
     except ModelError as e:
         raise AppError(str(e)) from None
     try:
@@ -157,12 +161,19 @@ def summarize(engine: LiveEngine, seconds: float, latencies: LatencyLog) -> RunS
                       latencies.median(), engine.estimator.provider, engine.error)
 
 
-def close_parts(source: FrameSource, estimator: HandPoseEstimator, writer: RecordWriter | None) -> None:
-    """Release what a run opened (the engine has already finished any recording)."""
+def close_parts(source: FrameSource, estimator: HandPoseEstimator, writer: RecordWriter | None,
+                options: LiveOptions | None = None, stderr: IO[str] | None = None) -> None:
+    """Release what a run opened (the engine has already finished any recording); with
+    --refine-profile, save the refined profile over the one loaded."""
     source.close()
     if writer is not None:
         writer.close()
+    refined = estimator.refined_profile
     estimator.close()
+    if options is not None and options.refine_profile and refined is not None:
+        save_profile(refined, options.profile)
+        print(f"handpose-live: profile '{refined.name}' refined from {refined.frames} frames in all, saved to "
+              f"{options.profile}", file=stderr)
 
 
 def report(engine: LiveEngine, seconds: float, latencies: LatencyLog, stderr: IO[str], note: str | None = None,

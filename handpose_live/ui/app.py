@@ -68,7 +68,7 @@ def run_window_app(options: LiveOptions) -> int:
     finally:
         engine.stop()
         engine.join(timeout=5.0)
-        close_parts(source, estimator, writer)
+        close_parts(source, estimator, writer, options, sys.stderr)
     return report(engine, time.perf_counter() - t0, latencies, sys.stderr, error=window.screenshot_error)
 
 
