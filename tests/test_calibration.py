@@ -60,7 +60,8 @@ def test_a_poor_fit_says_nothing_about_the_shape():
 
 def test_calibrate_command_writes_a_profile_the_live_app_loads(tmp_path, capsys):
     profile = tmp_path / "me.json"
-    assert main(["calibrate", "--frames", "30", "--no-realtime", "--profile", str(profile), "--name", "me"]) == 0
+    assert main(["calibrate", "--headless", "--frames", "30", "--no-realtime", "--profile", str(profile),
+                 "--name", "me"]) == 0
     err = capsys.readouterr().err
     assert "open your hand" in err and f"saved to {profile}" in err
     assert load_profile(profile).name == "me" and load_profile(profile).frames > 0
@@ -89,3 +90,28 @@ def test_refine_profile_goes_on_calibrating_while_tracking_and_saves_back(tmp_pa
     assert refined.frames > 10 and refined.factors != ShapeFactors()
     assert main(["--headless", "--max-frames", "1", "--refine-profile"]) == 2
     assert "needs --profile" in capsys.readouterr().err
+
+
+def test_calibration_in_the_window_prompts_and_saves(tmp_path, capsys):
+    import os
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("needs a display (make test runs the suite under Xvfb)")
+    profile = tmp_path / "win.json"
+    assert main(["calibrate", "--frames", "24", "--no-realtime", "--profile", str(profile), "--name", "win"]) == 0
+    assert "profile 'win' refined from" in capsys.readouterr().err
+    assert load_profile(profile).name == "win" and load_profile(profile).frames > 0
+
+
+def test_the_panel_prompts_while_calibrating_and_shows_progress_while_refining():
+    from handpose_live.fit.calibrate import CalibrationState
+    from handpose_live.runtime.prompts import INFORMATION_TARGET, PROMPT_FRAMES, PROMPTS
+    from handpose_live.ui.overlay import calibration_line
+
+    half = CalibrationState(ShapeFactors(), 3, 0, np.full(7, INFORMATION_TARGET / 2))
+    assert calibration_line(None, 0, True) is None
+    assert calibration_line(half, PROMPT_FRAMES, True).startswith(f"CALIBRATING: {PROMPTS[1]} · 3 frames")
+    assert "scale 50%" in calibration_line(half, 0, True)
+    assert calibration_line(half, 0, False).startswith("refining the profile")
+    done = CalibrationState(ShapeFactors(), 30, 0, np.full(7, INFORMATION_TARGET))
+    assert calibration_line(done, 0, True).startswith("CALIBRATED from 30 frames")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from handpose_live.camera import Intrinsics
-from handpose_live.fit.calibrate import ShapeCalibrator
+from handpose_live.fit.calibrate import CalibrationState, ShapeCalibrator
 from handpose_live.fit.fitter import FitSettings
 from handpose_live.hand.pose import angles_pose
 from handpose_live.hand.shape import HandShape, ShapeFactors
@@ -24,7 +24,7 @@ from handpose_live.joints import Joint
 from handpose_live.pipeline.crop import crop_depth, crop_to_joints, make_crop_box
 from handpose_live.pipeline.depth_input import depth_in_mm
 from handpose_live.pipeline.detect import Detection, DetectSettings, find_hand, track_hand
-from handpose_live.pipeline.fit import FitStage
+from handpose_live.pipeline.fit import REFINE_EVERY, FitStage
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.pipeline.shipped import DEFAULT_REFINER, load_pose_model
 from handpose_live.profile import HandProfile
@@ -83,6 +83,7 @@ class EstimatorOptions:
     fit_settings: FitSettings = FitSettings()
     profile: HandProfile | None = None
     refine_profile: bool = False
+    refine_every: int = REFINE_EVERY  # tracked frames per calibration update while refining
 
     def __post_init__(self) -> None:
         if not 0 < self.min_depth_mm < self.max_depth_mm:
@@ -149,7 +150,12 @@ class HandPoseEstimator:
         if o.refine_profile:
             self._calibrator = calibrator = ShapeCalibrator(
                 fit_settings=o.fit_settings, start=o.profile.factors if o.profile else ShapeFactors())
-        return FitStage(o.fit_settings, self._shape(), calibrator)
+        return FitStage(o.fit_settings, self._shape(), calibrator, o.refine_every)
+
+    @property
+    def calibration(self) -> CalibrationState | None:
+        """With `refine_profile`: what the calibration knows so far (factors, frames, information)."""
+        return None if self._calibrator is None else self._calibrator.state
 
     @property
     def refined_profile(self) -> HandProfile | None:

@@ -29,9 +29,10 @@ class FitStage:
     and only while its fit explains the data poorly, so that a good track costs no search."""
 
     def __init__(self, settings: FitSettings = FitSettings(), shape: HandShape | None = None,
-                 calibrator: ShapeCalibrator | None = None):
+                 calibrator: ShapeCalibrator | None = None, refine_every: int = REFINE_EVERY):
         self.fitter = Fitter(settings, shape)
         self.calibrator = calibrator  # refines the shape from tracked frames when given
+        self.refine_every = refine_every
         self._previous: FitResult | None = None
         self._turn = 0
         self._tracked_frames = 0
@@ -65,9 +66,9 @@ class FitStage:
         return chosen, result
 
     def _refine(self, depth_mm: np.ndarray, intrinsics: Intrinsics, cube_mm: float, result: FitResult) -> None:
-        """Feed one tracked frame in REFINE_EVERY to the calibration; switch shapes every REFINE_SWITCH."""
+        """Feed one tracked frame in `refine_every` to the calibration; switch shapes every REFINE_SWITCH."""
         self._tracked_frames += 1
-        if self._tracked_frames % REFINE_EVERY:
+        if self._tracked_frames % self.refine_every:
             return
         cal = self.calibrator
         if cal.add(depth_mm, intrinsics, cube_mm, result) and cal.state.frames % REFINE_SWITCH == 0:

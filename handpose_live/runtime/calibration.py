@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import numpy as np
 from tqdm import tqdm
 
 from handpose_live.fit.calibrate import ShapeCalibrator
@@ -19,17 +18,13 @@ from handpose_live.hand.shape import FACTOR_NAMES
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.onnx_model import ModelError
 from handpose_live.profile import HandProfile, default_profile_path, save_profile
+from handpose_live.runtime.prompts import complete, progress_text, prompt_for
 from handpose_live.runtime.session import AppError
 from handpose_live.sources.base import SourceError
 from handpose_live.sources.factory import make_source
 from handpose_live.types import HandPoseResult
 
-# What the user is asked to do, in turn: each pose informs other factors (straight fingers their
-# lengths, a fist the palm, spread fingers their bases).
-PROMPTS = ("open your hand, fingers straight, palm to the camera", "make a fist", "spread your fingers wide")
-PROMPT_FRAMES = 90  # frames per prompt (3 s at 30 fps)
 UPDATE_EVERY = 5  # used frames between switches of the fit to the shape found so far
-INFORMATION_TARGET = 2e4  # per factor (fit/calibrate.py caps a frame's total at 2e4): a factor this informed is known
 
 
 @dataclass(frozen=True)
@@ -45,12 +40,6 @@ class CalibrateOptions:
     max_frames: int = 600
     realtime: bool = True
     hand: str = "auto"
-
-
-def _progress(information: np.ndarray) -> str:
-    """Per factor, how informed it is (0-100 %)."""
-    done = np.minimum(information / INFORMATION_TARGET, 1.0)
-    return " ".join(f"{n.split('_')[0]} {d:.0%}" for n, d in zip(FACTOR_NAMES, done))
 
 
 def _as_fit(estimator: HandPoseEstimator, r: HandPoseResult) -> FitResult:
@@ -84,8 +73,8 @@ def run_calibration(options: CalibrateOptions, stderr: IO[str] | None = None) ->
             frame = source.read()
             if frame is None:
                 break
-            if PROMPTS[(k // PROMPT_FRAMES) % len(PROMPTS)] != prompt:
-                prompt = PROMPTS[(k // PROMPT_FRAMES) % len(PROMPTS)]
+            if prompt_for(k) != prompt:
+                prompt = prompt_for(k)
                 bar.write(f"handpose-live: {prompt}", file=stderr)
             r = estimator.estimate(frame.depth_mm, frame.intrinsics)
             if r.hand_found and r.shape is not None and cal.add(frame.depth_mm, frame.intrinsics, estimator.cube_mm,
@@ -93,9 +82,9 @@ def run_calibration(options: CalibrateOptions, stderr: IO[str] | None = None) ->
                 used += 1
                 if used % UPDATE_EVERY == 0:
                     estimator.set_profile(HandProfile(options.name, cal.factors))
-            bar.set_postfix_str(f"{used} used · " + _progress(cal.state.information), refresh=False)
+            bar.set_postfix_str(f"{used} used · " + progress_text(cal.state.information), refresh=False)
             bar.update(1)
-            if np.all(cal.state.information >= INFORMATION_TARGET):
+            if complete(cal.state.information):
                 break
     finally:
         bar.close()

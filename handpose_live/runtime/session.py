@@ -11,15 +11,19 @@ import numpy as np
 from handpose_live.errors import UserError
 from handpose_live.files import folder_problem
 from handpose_live.fit.fitter import FitSettings
+from handpose_live.hand.shape import ShapeFactors
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
+from handpose_live.pipeline.fit import REFINE_EVERY
 from handpose_live.pipeline.onnx_model import ModelError
-from handpose_live.profile import load_profile, save_profile
+from handpose_live.profile import HandProfile, load_profile, save_profile
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
 from handpose_live.runtime.output import OUTPUT_SUFFIXES, RecordWriter
 from handpose_live.runtime.timing import speed_line
 from handpose_live.sources.bag_writer import check_recording_path
 from handpose_live.sources.base import FrameSource, SourceError
 from handpose_live.sources.factory import make_source
+
+CALIBRATE_EVERY = 2  # tracked frames per calibration update in a calibration run
 
 
 class AppError(UserError):
@@ -47,6 +51,7 @@ class LiveOptions:
     hand: str = "auto"  # which hand the fit uses: left, right, or auto (decided per new hand)
     profile: Path | None = None  # a calibrated hand (handpose-live calibrate) for the fit; None: the average hand
     refine_profile: bool = False  # go on calibrating from tracked frames and save the result to `profile`
+    calibrate: str | None = None  # a calibration run (`calibrate` in the window): the new profile's name
 
 
 @dataclass
@@ -96,12 +101,17 @@ def check_options(options: LiveOptions) -> None:
 
 def open_parts(options: LiveOptions) -> tuple[FrameSource, HandPoseEstimator]:
     """The opened source and the estimator, or AppError with the reason."""
-    profile = load_profile(options.profile) if options.profile is not None else None  # one sentence if bad
+    if options.calibrate is not None:  # a new profile, from the average hand
+        profile = HandProfile(options.calibrate, ShapeFactors(), source="")
+    else:
+        profile = load_profile(options.profile) if options.profile is not None else None  # one sentence if bad
     try:
         estimator = HandPoseEstimator(EstimatorOptions(model_path=options.model, provider=options.provider,
                                                        threads=options.threads, fit=options.fit,
                                                        fit_settings=FitSettings(hand=options.hand), profile=profile,
-                                                       refine_profile=options.refine_profile))
+                                                       refine_profile=options.refine_profile,
+                                                       refine_every=CALIBRATE_EVERY if options.calibrate else
+                                                       REFINE_EVERY))
     except ModelError as e:
         raise AppError(str(e)) from None
     try:

@@ -49,7 +49,7 @@ def run_window_app(options: LiveOptions) -> int:
     source, estimator = open_parts(options)
     announce(source, estimator, sys.stderr)
     writer = RecordWriter(options.output) if options.output is not None else None
-    window = LiveWindow(source.name, estimator.provider)
+    window = LiveWindow(source.name, estimator.provider, calibrating=options.calibrate is not None)
     latencies = LatencyLog()
 
     def on_output(out: FrameOutput) -> None:

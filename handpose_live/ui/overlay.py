@@ -1,10 +1,16 @@
 """What the window draws besides images: skeleton colours and geometry, the legend, the panel's text."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from handpose_live.joints import BONES, FINGER_COLORS_BGR, JOINT_FINGER, WRIST_COLOR_BGR
+from handpose_live.runtime.prompts import complete, progress_text, prompt_for
 from handpose_live.types import HandPoseResult
+
+if TYPE_CHECKING:  # the fit's modules are heavy to import, and the panel only reads the state's fields
+    from handpose_live.fit.calibrate import CalibrationState
 
 # Camera frame (x right, y down, z forward) → the 3D view's frame (X right, Y forward, Z up).
 CAMERA_TO_VIEW = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -77,6 +83,19 @@ def fit_line(fit_on: bool, result: HandPoseResult | None, fit_ms: float | None, 
             f"{_figure(result.fit_error_mm, 'mm')} · silhouette {_figure(result.silhouette_error_px, 'px')}")
 
 
+def calibration_line(state: CalibrationState | None, frame: int, calibrating: bool) -> str | None:
+    """The panel's line while a profile is calibrated or refined: the prompt (calibrating) and each
+    factor's progress; None otherwise."""
+    if state is None:
+        return None
+    progress = progress_text(state.information)
+    if not calibrating:
+        return f"refining the profile · {state.frames} frames · {progress}"
+    if complete(state.information):
+        return f"CALIBRATED from {state.frames} frames · close the window (q) to save · {progress}"
+    return f"CALIBRATING: {prompt_for(frame)} · {state.frames} frames · {progress}"
+
+
 def _figure(value: float | None, unit: str) -> str:
     """One decimal and the unit, or a dash where the fit gave no finite value."""
     return f"{value:.1f} {unit}" if value is not None and np.isfinite(value) else f"– {unit}"
@@ -85,7 +104,8 @@ def _figure(value: float | None, unit: str) -> str:
 def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float], latency_ms: float | None,
                  latency_frames: int, stages_ms: dict[str, float], dropped: int, smoothing: bool, paused: bool,
                  recording: str | None, truth_error_mm: float | None, fit_on: bool = False,
-                 fit_result: HandPoseResult | None = None, profile: str | None = None) -> str:
+                 fit_result: HandPoseResult | None = None, profile: str | None = None,
+                 calibration: str | None = None) -> str:
     """The text panel's lines (plain text, monospace); key help and messages live in the status bar."""
     cap, inf, disp = fps
     # The fit's time goes on the fit's own line, and not at all while it is off (its median would
@@ -102,6 +122,8 @@ def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float],
              fit_line(fit_on, fit_result, fit_ms, profile),
              f"dropped {dropped} · smoothing {'on' if smoothing else 'off'}"
              + (f" · error vs truth {truth_error_mm:5.1f} mm" if truth_error_mm is not None else "")]
+    if calibration:
+        lines.append(calibration)
     flags = ([f"● REC {recording}"] if recording else []) + (["PAUSED (space)"] if paused else [])
     if flags:
         lines.append(" · ".join(flags))

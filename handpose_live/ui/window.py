@@ -25,7 +25,7 @@ from handpose_live.runtime.timing import RateMeter
 from handpose_live.sources.base import SourceError
 from handpose_live.types import HandPoseResult
 from handpose_live.ui.hand_items import Hand2D, Hand3D
-from handpose_live.ui.overlay import KEY_HELP, depth_to_gray, overlay_text
+from handpose_live.ui.overlay import KEY_HELP, calibration_line, depth_to_gray, overlay_text
 from handpose_live.ui.scene3d import CameraScene
 from handpose_live.ui.widgets import CropView, FingerLegend, available_geometry, fit_to_screen, mono_font, stamp
 
@@ -54,10 +54,11 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     _output_ready = QtCore.pyqtSignal()
 
-    def __init__(self, source_name: str, provider: str):
+    def __init__(self, source_name: str, provider: str, calibrating: bool = False):
         super().__init__()
         self.source_name = source_name
         self.provider = provider
+        self.calibrating = calibrating  # a calibration run: the panel prompts the user
         self.setWindowTitle(f"handpose-live — {source_name}")
         self.engine: LiveEngine | None = None
         self.latencies = None
@@ -225,7 +226,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             smoothing=e.smoothing if e else True, paused=bool(e and e.paused),
             recording=e.recording.name if e and e.recording else None, truth_error_mm=self._truth_error,
             fit_on=self.fit_on, fit_result=shown,
-            profile=e.estimator.options.profile.name if e and e.estimator.options.profile else None)
+            profile=e.estimator.options.profile.name if e and e.estimator.options.profile else None,
+            calibration=calibration_line(e.estimator.calibration, e.frames_processed, self.calibrating) if e else None)
         self.overlay.setText(text)
 
     @property
