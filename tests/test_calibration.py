@@ -115,3 +115,23 @@ def test_the_panel_prompts_while_calibrating_and_shows_progress_while_refining()
     assert calibration_line(half, 0, False).startswith("refining the profile")
     done = CalibrationState(ShapeFactors(), 30, 0, np.full(7, INFORMATION_TARGET))
     assert calibration_line(done, 0, True).startswith("CALIBRATED from 30 frames")
+
+
+def test_adapt_keeps_well_fitted_frames_fine_tunes_and_exports_with_its_figures(tmp_path, capsys):
+    from handpose_live.pipeline.onnx_model import OnnxModel
+    from handpose_live.training.adapt import AdaptSettings, adapt
+
+    bag = tmp_path / "mine.bag"
+    assert main(["record-synthetic", str(bag), "--frames", "40"]) == 0
+    out = tmp_path / "mine.onnx"
+    f = adapt(AdaptSettings(recordings=(str(bag),), out=str(out), minutes=0.05, val_count=8, test_count=8,
+                            max_fit_error_mm=3.0, max_silhouette_px=1.5, workers=0), progress=False)
+    assert f["recordings"]["mine.bag"]["frames"] == 40 and 20 <= f["kept"] <= 40
+    assert f["held_out"] == (f["kept"] + 9) // 10 and f["synthetic_samples"] > 0
+    assert all(np.isfinite(v) for part in ("before", "after") for v in f[part].values())
+    info = OnnxModel(out).info
+    assert "adapted from jgr_p2o.pt on mine.bag" in info.training_data and f"{f['kept']} frames kept" in info.training_data
+    # Bad input: one sentence, exit 2, nothing written.
+    assert main(["adapt", str(tmp_path / "none.bag"), "--out", str(tmp_path / "x.onnx")]) == 2
+    assert main(["adapt", str(bag), "--out", str(out)]) == 2
+    assert "exists; add --force" in capsys.readouterr().err

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     synth.add_parser(sub)
     train.add_parsers(sub)
+    train.add_adapt_parser(sub)
     evaluate.add_parser(sub)
     export.add_parsers(sub)
     bench.add_parsers(sub)

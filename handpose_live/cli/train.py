@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from handpose_live.cli.common import UsageError, add_command, needs_torch, nonnegative_int, positive_float, positive_int
+from handpose_live.files import folder_problem
 from handpose_live.training.schedule import SCHEDULES
 
 
@@ -65,6 +66,70 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     rf.add_argument("--steps", type=positive_int, default=20000, help="training steps (default 20000)")
     rf.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default 64)")
     rf.add_argument("--lr", type=positive_float, default=1e-3, help="learning rate, halved every 5000 steps")
+
+
+def add_adapt_parser(sub: argparse._SubParsersAction) -> None:
+    """Register `adapt`."""
+    d = {"minutes": 10.0, "fit": 2.0, "sil": 0.5, "share": 0.5}
+    p = add_command(
+        sub, "adapt", help="fine-tune the network on your own recordings (fit-then-distill)",
+        description="Fit every frame of your recordings with a thorough model fit, keep the frames whose fit "
+        "explains the depth well (--max-fit-mm, --max-silhouette-px), and fine-tune the network on them mixed "
+        "with synthetic samples for --minutes (a cosine schedule; CUDA when present). A tenth of the kept frames "
+        "is held out: the error against their fitted joints and the synthetic test set's, before and after, are "
+        "printed and written into the exported model's metadata. Needs PyTorch.",
+        epilog="example:\n  handpose-live record-synthetic mine.bag --frames 600      # or --record from a camera\n"
+        "  handpose-live adapt mine.bag --out models/my_model.onnx --minutes 10\n"
+        "  handpose-live --camera realsense --model models/my_model.onnx",
+        run=run_adapt)
+    p.add_argument("recordings", type=Path, nargs="+", help="RealSense .bag/.db3 or Azure Kinect .mkv files")
+    p.add_argument("--out", type=Path, required=True, help="the adapted .onnx to write")
+    p.add_argument("--minutes", type=positive_float, default=d["minutes"], help="fine-tuning budget (default 10)")
+    p.add_argument("--init", type=Path, default=None, help="weights to start from (default: models/jgr_p2o.pt)")
+    p.add_argument("--model", type=Path, default=None, help="the .onnx whose joints start the fits (default: shipped)")
+    p.add_argument("--max-fit-mm", type=positive_float, default=d["fit"],
+                   help="keep frames whose fit error is at most this (default 2.0 mm)")
+    p.add_argument("--max-silhouette-px", type=positive_float, default=d["sil"],
+                   help="and whose silhouette error is at most this (default 0.5 px)")
+    p.add_argument("--synthetic-share", type=float, default=d["share"],
+                   help="share of synthetic samples in the training mix, 0-0.95 (default 0.5)")
+    p.add_argument("--hand", choices=("auto", "left", "right"), default="auto", help="the hand recorded (default auto)")
+    p.add_argument("--workers", type=nonnegative_int, default=1, help="data-loading processes (default 1)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out")
+
+
+def run_adapt(args: argparse.Namespace) -> int:
+    """Harvest, fine-tune, export."""
+    missing = [str(r) for r in args.recordings if not r.is_file()]
+    if missing:
+        raise UsageError(f"recording {missing[0]} does not exist")
+    if args.out.suffix != ".onnx":
+        raise UsageError(f"--out must name an .onnx file, got {args.out}")
+    if args.out.exists() and not args.force:
+        raise UsageError(f"{args.out} exists; add --force to replace it")
+    if problem := folder_problem(args.out.parent):
+        raise UsageError(f"--out {args.out}: {problem}")
+    if not 0.0 <= args.synthetic_share <= 0.95:
+        raise UsageError(f"--synthetic-share must be between 0 and 0.95, got {args.synthetic_share}")
+    try:
+        from handpose_live.pipeline.shipped import DEFAULT_WEIGHTS
+        from handpose_live.training.adapt import AdaptSettings, adapt
+    except ImportError:
+        raise needs_torch("adapt") from None
+    settings = AdaptSettings(recordings=tuple(str(r) for r in args.recordings), out=str(args.out),
+                             init=str(args.init or DEFAULT_WEIGHTS), minutes=args.minutes,
+                             max_fit_error_mm=args.max_fit_mm, max_silhouette_px=args.max_silhouette_px,
+                             synthetic_share=args.synthetic_share, workers=args.workers,
+                             model=None if args.model is None else str(args.model), hand=args.hand)
+    try:
+        f = adapt(settings)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    kept = ", ".join(f"{n}: {v['kept']} of {v['frames']}" for n, v in f["recordings"].items())
+    print(f"frames kept ({kept}); held out {f['held_out']}; error on them {f['before']['held_out_mm']:.2f} → "
+          f"{f['after']['held_out_mm']:.2f} mm, synthetic test {f['before']['synthetic_test_mm']:.2f} → "
+          f"{f['after']['synthetic_test_mm']:.2f} mm; wrote {args.out}")
+    return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
