@@ -248,10 +248,9 @@ class HandPoseEstimator:
                     arm = self._refine(depth_mm, intrinsics, arm, self.options.refine_iterations)
                     timings["refine"] += (time.perf_counter() - t_arm) * 1e3
                 others.append(arm)
-        outputs = []
-        for c in others:
-            outputs.append((c, self._network(depth_mm, intrinsics, c)))
-            stages = {k: v + outputs[-1][1][2][k] for k, v in stages.items()}  # the frame's cost: every crop
+        outputs = [(c, self._network(depth_mm, intrinsics, c)) for c in others]
+        for _, (_, _, extra) in outputs:  # the frame's cost: every crop
+            stages = {k: v + extra[k] for k, v in stages.items()}
         timings.update(stages)
         result = self._answer(intrinsics, center, joints, crop, timings, det)
         alternatives = tuple(self._answer(intrinsics, c, out[0], out[1], timings, det) for c, out in outputs)

@@ -72,4 +72,4 @@ class FitStage:
             return
         cal = self.calibrator
         if cal.add(depth_mm, intrinsics, cube_mm, result) and cal.state.frames % REFINE_SWITCH == 0:
-            self.fitter = Fitter(self.fitter.settings, self.calibrator.factors.shape())
+            self.fitter = Fitter(self.fitter.settings, cal.factors.shape())

@@ -66,11 +66,9 @@ def rotation_with_forearm(rng: np.random.Generator, forearm_hand: np.ndarray, fo
     angle about it: every roll of the hand about its arm is as likely."""
     a, b = _unit(np.asarray(forearm_hand, float)), _unit(np.asarray(forearm_camera, float))
     v, c = np.cross(a, b), float(a @ b)
-    if c < -0.999999:  # opposite: half a turn about any axis across a
-        align = rotation_about(_unit(np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])), np.pi)
-    else:
-        k = np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
-        align = np.eye(3) + k + (k @ k) / (1.0 + c)
+    # The turn from a to b about their common normal; opposite vectors: half a turn about any axis across a.
+    axis = v if np.linalg.norm(v) > 1e-9 else np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
+    align = rotation_about(_unit(axis), float(np.arctan2(np.linalg.norm(v), c)))
     return rotation_about(b, rng.uniform(0.0, 2.0 * np.pi)) @ align
 
 
