@@ -55,6 +55,23 @@ def test_refiner_training_logs_checkpoints_and_resumes(refiner_run):
     train_refiner(replace(settings, steps=6), progress=False)
     steps = [r["step"] for r in csv.DictReader((out / LOG).open())]
     assert steps == ["2", "4", "6"]
+    # The cosine schedule's progress travels in the checkpoint: a resumed run goes on down the curve.
+    assert torch.load(out / CHECKPOINT, weights_only=False)["progress"] == pytest.approx(1.0)
+
+
+def test_refiner_starts_from_init_weights_and_refuses_others(refiner_run, tmp_path):
+    out, settings, _ = refiner_run
+    from dataclasses import replace
+
+    start = torch.load(out / CHECKPOINT, weights_only=False)["model"]
+    fresh = replace(settings, out_dir=str(tmp_path / "a"), steps=1, val_every=1, lr=1e-12,
+                    init=str(out / CHECKPOINT))
+    train_refiner(fresh, progress=False)
+    got = torch.load(tmp_path / "a" / CHECKPOINT, weights_only=False)["model"]
+    key = next(k for k in start if k.endswith("weight"))
+    assert torch.allclose(got[key], start[key], atol=1e-6)
+    with pytest.raises(ValueError, match="another refiner configuration"):
+        train_refiner(replace(fresh, out_dir=str(tmp_path / "b"), model=ComRefinerConfig()), progress=False)
 
 
 def test_refiner_export_and_estimator_use(refiner_run, tiny_onnx, tmp_path, vga):

@@ -56,7 +56,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         sub, "train-refiner", help="train the centre-refinement network",
         description="Train the small CNN that moves a detected hand centre onto the middle-finger MCP, on "
         "synthetic full frames with a body, background and distractors; starts are the detector's centres "
-        "or perturbed truths. Validates every 1000 steps (centre error before / after one refinement), "
+        "or perturbed truths. Validates and checkpoints every 500 steps (centre error before / after one refinement), "
         "writes last.pt and log.csv in --out and resumes from last.pt.",
         epilog="example:\n  handpose-live train-refiner --out runs/refiner --steps 20000\n"
         "  handpose-live export --checkpoint runs/refiner/last.pt      # writes runs/refiner/last.onnx",
@@ -65,7 +65,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_run_arguments(rf)
     rf.add_argument("--steps", type=positive_int, default=20000, help="training steps (default 20000)")
     rf.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default 64)")
-    rf.add_argument("--lr", type=positive_float, default=1e-3, help="learning rate, halved every 5000 steps")
+    rf.add_argument("--lr", type=positive_float, default=1e-3, help="peak learning rate (default 1e-3)")
+    rf.add_argument("--schedule", choices=SCHEDULES, default="cosine",
+                    help="cosine: warm-up, then a cosine over --steps or --max-minutes, whichever ends sooner "
+                    "(default); step: halved every 5000 steps")
+    rf.add_argument("--init", type=Path, default=None,
+                    help="start from this refiner checkpoint (a last.pt of train-refiner, or models/com_refiner.pt); "
+                    "a run already in --out resumes instead")
 
 
 def add_adapt_parser(sub: argparse._SubParsersAction) -> None:
@@ -183,7 +189,8 @@ def run_train_refiner(args: argparse.Namespace) -> int:
     try:
         settings = RefinerSettings(out_dir=str(args.out), seed=args.seed, steps=args.steps,
                                    batch_size=args.batch_size, lr=args.lr, workers=args.workers,
-                                   val_count=args.val_count, device=args.device, max_minutes=args.max_minutes)
+                                   val_count=args.val_count, device=args.device, max_minutes=args.max_minutes,
+                                   schedule=args.schedule, init=None if args.init is None else str(args.init))
         figures = train_refiner(settings, resume=not args.restart)
     except ValueError as e:
         raise UsageError(str(e)) from None

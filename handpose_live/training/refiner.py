@@ -16,8 +16,9 @@ from handpose_live.evaluation.testset import RESERVED_SEEDS, VALIDATION_SEED
 from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
 from handpose_live.synthetic.generator import SynthFrame, SynthSettings
 from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample, refiner_start
-from handpose_live.training.common import append_csv, load_checkpoint, pick_device, save_atomic
+from handpose_live.training.common import append_csv, load_checkpoint, load_trained, pick_device, save_atomic
 from handpose_live.training.data import SyntheticFrames
+from handpose_live.training.schedule import SCHEDULES, RunProgress, cosine_lr
 
 CHECKPOINT = "last.pt"
 LOG = "log.csv"
@@ -33,16 +34,22 @@ class RefinerSettings:
     steps: int = 20000
     batch_size: int = 64
     lr: float = 1e-3
+    # "step": lr halved every `lr_halve_every` steps. "cosine": warm-up, then a cosine over the run
+    # (its steps, or `max_minutes` when that ends sooner), continued across resumes.
+    schedule: str = "cosine"
     lr_halve_every: int = 5000
     workers: int = 2
     val_count: int = 500
-    val_every: int = 1000
+    val_every: int = 500  # also the checkpoint interval: a refiner step takes ~1 s on a 2-core CPU
     device: str = "auto"
     max_minutes: float | None = None
+    init: str | None = None  # start from this refiner checkpoint's weights (a new run only)
 
     def __post_init__(self) -> None:
         if self.seed in RESERVED_SEEDS:
             raise ValueError(f"seed {self.seed} is reserved for the validation and test sets")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; known: {', '.join(SCHEDULES)}")
 
     def to_dict(self) -> dict:
         """JSON-able form (stored in checkpoints)."""
@@ -78,31 +85,44 @@ def train_refiner(settings: RefinerSettings, resume: bool = True, progress: bool
     torch.manual_seed(settings.seed)
     model = ComRefiner(settings.model).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    step = 0
+    step, progress0 = 0, 0.0
     if resume and (out / CHECKPOINT).exists():
         ckpt = load_checkpoint(out / CHECKPOINT, device)
         if ckpt["config"] != settings.model.to_dict():
             raise ValueError(f"{out / CHECKPOINT} holds another refiner configuration; use another --out")
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
-        step = ckpt["step"]
+        step, progress0 = ckpt["step"], ckpt.get("progress", 0.0)
         print(f"Resuming {out} at step {step}")
+    elif settings.init is not None:
+        start, _ = load_trained(Path(settings.init))  # one sentence for a file that is not a checkpoint
+        if not isinstance(start, ComRefiner):
+            raise ValueError(f"{settings.init} holds the pose network, not a centre refiner")
+        if start.cfg != settings.model:
+            raise ValueError(f"{settings.init} holds another refiner configuration than this run's")
+        model.load_state_dict(start.state_dict())
+        print(f"Starting from the weights of {settings.init}")
     synth = SynthSettings()
     val = generate_refiner_samples(VALIDATION_SEED, 0, settings.val_count, synth)
     stream = RefinerStream(settings.seed, step * settings.batch_size, synth)
     loader = iter(DataLoader(stream, batch_size=settings.batch_size, num_workers=settings.workers))
     header = ["step", "lr", "train_loss", "val_start_error_mm", "val_refined_error_mm", "wall_s"]
     t0 = time.monotonic()
+    run = RunProgress(progress0, settings.steps - step, settings.max_minutes)
     losses: list[float] = []
     figures: dict = {}
 
     def checkpoint() -> None:
         save_atomic({"architecture": "com_refiner", "model": model.state_dict(), "optimizer": opt.state_dict(),
-                     "config": settings.model.to_dict(), "settings": settings.to_dict(), "step": step}, out / CHECKPOINT)
+                     "config": settings.model.to_dict(), "settings": settings.to_dict(), "step": step,
+                     "progress": run.fraction()}, out / CHECKPOINT)
 
     bar = tqdm(total=settings.steps, initial=step, desc="refiner", unit="step", disable=not progress)
     while step < settings.steps:
-        lr = settings.lr * 0.5 ** (step // settings.lr_halve_every)
+        if settings.schedule == "step":
+            lr = settings.lr * 0.5 ** (step // settings.lr_halve_every)
+        else:
+            lr = cosine_lr(settings.lr, run.fraction())
         for g in opt.param_groups:
             g["lr"] = lr
         depth, target = (t.to(device) for t in next(loader))
@@ -112,9 +132,10 @@ def train_refiner(settings: RefinerSettings, resume: bool = True, progress: bool
         opt.step()
         losses.append(loss.item())
         step += 1
+        run.step()
         bar.update(1)
         bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-        over_time = settings.max_minutes is not None and time.monotonic() - t0 > 60 * settings.max_minutes
+        over_time = run.over_time()
         if step % settings.val_every == 0 or step == settings.steps or over_time:
             before, after = centre_errors(model, val, synth.cube_mm, device)
             figures = {"step": step, "val_start_error_mm": before, "val_refined_error_mm": after}

@@ -25,7 +25,7 @@ from handpose_live.synthetic.generator import SynthSettings
 from handpose_live.training.augment import AugmentSettings
 from handpose_live.training.common import append_csv, load_checkpoint, load_trained, pick_device, save_atomic
 from handpose_live.training.data import ArraySamples, SyntheticStream
-from handpose_live.training.schedule import SCHEDULES, cosine_lr
+from handpose_live.training.schedule import SCHEDULES, RunProgress, cosine_lr
 
 CHECKPOINT = "last.pt"
 BEST = "best.pt"
@@ -150,27 +150,18 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
     last_ckpt = time.monotonic()
     figures: dict = {}
     stop = False
-    steps_left = max((settings.epochs - start_epoch) * steps - start_step, 1)
-    steps_done = 0
-
-    def done_fraction() -> float:
-        """How far through the whole run's schedule (0-1): this run's share of what was left, by
-        steps or by its time budget when that ends sooner."""
-        share = steps_done / steps_left
-        if settings.max_minutes is not None:
-            share = max(share, (time.monotonic() - t_start) / (60 * settings.max_minutes))
-        return progress0 + (1.0 - progress0) * min(share, 1.0)
+    run = RunProgress(progress0, (settings.epochs - start_epoch) * steps - start_step, settings.max_minutes)
 
     def save(epoch: int, step: int, best_val: float) -> None:
         save_atomic({"architecture": "jgr_p2o", "model": model.state_dict(), "optimizer": opt.state_dict(),
                      "config": settings.model.to_dict(), "settings": settings.to_dict(), "epoch": epoch,
-                     "step": step, "best_val_mm": best_val, "progress": done_fraction()}, out / CHECKPOINT)
+                     "step": step, "best_val_mm": best_val, "progress": run.fraction()}, out / CHECKPOINT)
 
     def set_lr(epoch: int) -> float:
         if settings.schedule == "step":
             lr = settings.lr * settings.lr_decay**epoch
         else:
-            lr = cosine_lr(settings.lr, done_fraction())
+            lr = cosine_lr(settings.lr, run.fraction())
         for g in opt.param_groups:
             g["lr"] = lr
         return lr
@@ -212,12 +203,12 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
             loss.backward()
             opt.step()
             losses.append(loss.item())
-            steps_done += 1
+            run.step()
             done = step + 1 - first
             rate = done * settings.batch_size * world / max(time.monotonic() - t_epoch, 1e-9)
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", samples_s=f"{rate:.0f}")
             bar.update(1)
-            if settings.max_minutes is not None and time.monotonic() - t_start > 60 * settings.max_minutes:
+            if run.over_time():
                 stop = True
                 break
             if main_process and time.monotonic() - last_ckpt > 60 * settings.checkpoint_minutes:
