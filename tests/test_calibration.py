@@ -135,3 +135,25 @@ def test_adapt_keeps_well_fitted_frames_fine_tunes_and_exports_with_its_figures(
     assert main(["adapt", str(tmp_path / "none.bag"), "--out", str(tmp_path / "x.onnx")]) == 2
     assert main(["adapt", str(bag), "--out", str(out)]) == 2
     assert "exists; add --force" in capsys.readouterr().err
+
+
+def test_turning_the_fit_off_and_on_keeps_the_refinement_it_had():
+    from handpose_live import EstimatorOptions, HandPoseEstimator
+    from handpose_live.sources.synthetic import SyntheticCamera
+    from handpose_live.synthetic.animation import AnimationSettings
+
+    with SyntheticCamera(AnimationSettings(width=320, height=240, seed=3), realtime=False, frames=8) as cam:
+        frames = [cam.read() for _ in range(8)]
+    with HandPoseEstimator(EstimatorOptions(refine_profile=True, refine_every=1)) as est:
+        for f in frames[:5]:
+            est.estimate(f.depth_mm, f.intrinsics)
+        learnt = est.calibration.frames
+        assert learnt > 0
+        est.set_fit(False)
+        est.estimate(frames[5].depth_mm, frames[5].intrinsics)
+        est.set_fit(True)
+        assert est.calibration.frames == learnt
+        for f in frames[6:]:
+            est.estimate(f.depth_mm, f.intrinsics)
+        assert est.calibration.frames >= learnt
+        assert est.refined_profile.frames == est.calibration.frames

@@ -144,13 +144,16 @@ class HandPoseEstimator:
         return None if self.options.profile is None else self.options.profile.factors.shape()
 
     def _fit_stage(self) -> FitStage:
-        """The fit stage, with a calibrator when refining the profile."""
+        """The fit stage, with the calibrator when refining the profile: one for the estimator's life,
+        so that turning the fit off and on again keeps what the calibration has learnt."""
         o = self.options
-        calibrator = None
-        if o.refine_profile:
-            self._calibrator = calibrator = ShapeCalibrator(
-                fit_settings=o.fit_settings, start=o.profile.factors if o.profile else ShapeFactors())
-        return FitStage(o.fit_settings, self._shape(), calibrator, o.refine_every)
+        if o.refine_profile and self._calibrator is None:
+            self._calibrator = ShapeCalibrator(fit_settings=o.fit_settings,
+                                               start=o.profile.factors if o.profile else ShapeFactors())
+        shape = self._shape()
+        if self._calibrator is not None and self._calibrator.state.frames:
+            shape = self._calibrator.factors.shape()
+        return FitStage(o.fit_settings, shape, self._calibrator, o.refine_every)
 
     @property
     def calibration(self) -> CalibrationState | None:
