@@ -65,9 +65,9 @@ def test_int8_copy_keeps_metadata_and_outputs(tmp_path):
         (fp32.info.cube_mm, fp32.info.input_size, fp32.info.joint_order)
     x = generate_samples(TEST_SEED, 0, 8)["depth"].astype(np.float32)[:, None]
     a, b = fp32.predict(x), int8.predict(x)
-    # Normalised units (1 = half the 250 mm cube): a mean change under 2.5 mm, none over 37 mm (with
+    # Normalised units (1 = half the 250 mm cube): a mean change under 3 mm, none over 37 mm (with
     # only 16 calibration crops here an outlying coordinate moves most).
-    assert np.abs(a - b).mean() < 0.02 and np.abs(a - b).max() < 0.3
+    assert np.abs(a - b).mean() < 0.024 and np.abs(a - b).max() < 0.3
 
 
 def test_quantize_refuses_bad_input(tiny_onnx, tiny_int8, tmp_path, capsys):

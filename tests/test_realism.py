@@ -4,6 +4,7 @@ from conftest import open_hand_facing_camera
 
 from handpose_live.camera import Intrinsics
 from handpose_live.evaluation.realism import frame_realism, model_silhouette, realism_table, summarise
+from handpose_live.hand.primitives import PAD_OFFSET
 from handpose_live.hand.shape import HandShape
 from handpose_live.joints import Joint
 from handpose_live.synthetic.render import Plane, render_depth
@@ -21,10 +22,10 @@ def test_figures_of_a_clean_hand_before_a_wall_and_with_a_hole():
     assert abs(clean.behind_mm - 150.0) < 25.0
     mid = 0.5 * (radii[Joint.MIDDLE_PIP] + radii[Joint.MIDDLE_DIP])
     assert abs(clean.finger_width_mm - 2 * mid) < 4.0, (clean.finger_width_mm, 2 * mid)
-    # The palm across the knuckles: index to little-finger MCP plus their radii, about.
+    # The palm across the knuckles: index to little-finger MCP, plus their radii and the side pads.
     knuckles = np.linalg.norm(joints[Joint.INDEX_MCP] - joints[Joint.PINKY_MCP])
-    across = knuckles + radii[Joint.INDEX_MCP] + radii[Joint.PINKY_MCP]
-    assert abs(clean.palm_width_mm - across) < 10.0, (clean.palm_width_mm, across)
+    across = knuckles + (1.0 + PAD_OFFSET) * (radii[Joint.INDEX_MCP] + radii[Joint.PINKY_MCP])
+    assert abs(clean.palm_width_mm - across) < 4.0, (clean.palm_width_mm, across)
     assert clean.edge_gap_px <= 2.0 and clean.valid_fraction > 0.97
     u, v = VGA.project(joints[Joint.MIDDLE_MCP][None])[0, :2].astype(int) + [0, 12]
     holed = depth.copy()

@@ -11,6 +11,8 @@ import numpy as np
 from handpose_live.fit.jit import njit
 from handpose_live.hand.kinematics import forward_kinematics
 from handpose_live.hand.pose import HandPose
+from handpose_live.hand.primitives import metacarpal_bases
+from handpose_live.hand.primitives import palm_cones as shared_palm_cones
 from handpose_live.hand.shape import HandShape
 from handpose_live.joints import FINGER_JOINTS, Joint
 
@@ -19,32 +21,15 @@ FINGER_CONES = np.array([(chain[k], chain[k + 1], 1 + 3 * f + k) for f, chain in
                          for k in range(3)], np.int64)
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / max(float(np.linalg.norm(v)), 1e-9)
-
-
 def palm_cones(shape: HandShape) -> np.ndarray:
-    """The palm's rigid cones (P, 8) in the hand frame (mirrored for a left hand), as the renderer
-    builds its palm: one cone per metacarpal from near the wrist, the thenar cone, and one across
-    the palm's middle where the renderer has its ellipsoid."""
+    """The palm's rigid cones (P, 8) in the hand frame (mirrored for a left hand): the renderer's
+    (hand/primitives.py), and one across the palm's middle where the renderer has its ellipsoid."""
     j = forward_kinematics(shape, HandPose(np.zeros((5, 4)), np.zeros(2)))
-    r, thick = shape.joint_radii, shape.palm_thickness
-    wrist = j[Joint.WRIST]
-    y = _unit(j[Joint.MIDDLE_MCP] - wrist)
-    across = j[Joint.INDEX_MCP] - j[Joint.PINKY_MCP]
-    x = _unit(across - (across @ y) * y)
-    palm_len = float(np.linalg.norm(j[Joint.MIDDLE_MCP] - wrist))
-    cones = []
-    carpals = []
-    for chain in FINGER_JOINTS[1:]:
-        mcp = j[chain[0]]
-        carpal = wrist + 0.55 * ((mcp - wrist) @ x) * x + 0.12 * palm_len * y
-        carpals.append(carpal)
-        cones.append([*carpal, 0.42 * thick, *mcp, 1.02 * r[chain[0]]])
-    cones.append([*(wrist + 0.15 * palm_len * y), 0.45 * thick, *j[Joint.THUMB_CMC], r[Joint.THUMB_CMC]])
-    middle = [0.5 * (carpals[0] + j[Joint.INDEX_MCP]), 0.5 * (carpals[3] + j[Joint.PINKY_MCP])]
-    cones.append([*middle[0], 0.5 * thick, *middle[1], 0.5 * thick])
-    return np.array(cones, np.float64)
+    thick = shape.palm_thickness
+    bases = metacarpal_bases(j)
+    middle = [0.5 * (bases[0] + j[Joint.INDEX_MCP]), 0.5 * (bases[3] + j[Joint.PINKY_MCP])]
+    across = [*middle[0], 0.5 * thick, *middle[1], 0.5 * thick]
+    return np.vstack([shared_palm_cones(j, shape.joint_radii, thick), across])
 
 
 @njit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from handpose_live.hand.primitives import palm_cones, palm_frame
 from handpose_live.hand.shape import BASE_POSITIONS_MM, JOINT_RADII_MM, PALM_THICKNESS_MM, tip_sphere_centre
 from handpose_live.joints import FINGER_JOINTS, Joint
 from handpose_live.synthetic.raycast import LABEL_FOREARM, LABEL_HAND, Primitives
@@ -18,15 +19,6 @@ _AVERAGE_PALM_LENGTH = float(np.linalg.norm(BASE_POSITIONS_MM[2]))
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-9)
-
-
-def palm_frame(joints_mm: np.ndarray) -> np.ndarray:
-    """Orthonormal palm axes as columns: across the knuckles (towards the index), along the palm, normal."""
-    j = np.asarray(joints_mm, dtype=np.float64)
-    y = _unit(j[Joint.MIDDLE_MCP] - j[Joint.WRIST])
-    across = j[Joint.INDEX_MCP] - j[Joint.PINKY_MCP]
-    x = _unit(across - (across @ y) * y)
-    return np.stack([x, y, np.cross(x, y)], axis=1)
 
 
 def hand_scale(joints_mm: np.ndarray) -> float:
@@ -67,15 +59,8 @@ def hand_primitives(
     for chain in FINGER_JOINTS:
         for a, b in zip(chain[:-1], chain[1:]):
             cones.append([*j[a], r[a], *(tip_sphere_centre(j[a], j[b], r[b]) if b == chain[-1] else j[b]), r[b]])
-    # Palm: one cone per metacarpal from a point near the wrist (narrower than the knuckles).
-    for chain in FINGER_JOINTS[1:]:
-        mcp = j[chain[0]]
-        lateral = (mcp - wrist) @ x
-        carpal = wrist + 0.55 * lateral * x + 0.12 * palm_len * y
-        cones.append([*carpal, 0.42 * thick, *mcp, 1.02 * r[chain[0]]])
-    # Thenar eminence: from inside the palm's base out to the thumb CMC.
-    cmc = j[Joint.THUMB_CMC]
-    cones.append([*(wrist + 0.15 * palm_len * y), 0.45 * thick, *cmc, r[Joint.THUMB_CMC]])
+    # Palm: the cones the fit's hand model has too (hand/primitives.py), and an ellipsoid filling them.
+    cones.extend(palm_cones(j, r, thick))
     prims.add_cones(np.array(cones), LABEL_HAND)
     mcps = j[[Joint.INDEX_MCP, Joint.MIDDLE_MCP, Joint.RING_MCP, Joint.PINKY_MCP]]
     centre = 0.5 * (wrist + mcps.mean(axis=0))
