@@ -125,3 +125,30 @@ def test_without_a_display_the_window_says_so():
     r = subprocess.run([sys.executable, "-m", "handpose_live.cli"], capture_output=True, text=True, env=env,
                        timeout=120)
     assert r.returncode == 2 and "no display" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_eval_scores_a_recording_against_its_truth_and_says_why_not(recording, tmp_path, capsys):
+    out = tmp_path / "score.json"
+    assert main(["eval", "--recording", str(recording), "--json", str(out)]) == 0
+    (s,) = json.loads(out.read_text())
+    assert s["frames"] == FRAMES and s["found"] == FRAMES
+    # The fit is what the replay reports as joints: it must score as the headless replay does.
+    assert s["fit_mean_mm"] < 25.0 and s["network_mean_mm"] < 40.0
+    assert "with the fit" in capsys.readouterr().out
+    broken = tmp_path / "broken.bag"
+    broken.write_bytes(recording.read_bytes())
+    truth_path(broken).write_text('{"frame": 0, "joints_mm": [[1, 2]]}\n')
+    assert main(["eval", "--recording", str(broken)]) == 2
+    assert "line 1: not a ground-truth record" in capsys.readouterr().err
+    assert main(["eval", "--recording", str(tmp_path / "none.bag")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_record_synthetic_places_the_hand_at_the_distance_asked(tmp_path, capsys):
+    far = tmp_path / "far.bag"
+    assert main(["record-synthetic", str(far), "--frames", "2", "--distance", "900", "--width", "320",
+                 "--height", "240"]) == 0
+    z = [np.array(json.loads(line)["joints_mm"])[9, 2] for line in truth_path(far).read_text().splitlines()]
+    assert all(abs(v - 900.0) < 70.0 for v in z), z  # the animation sways ±60 mm in depth
+    assert main(["record-synthetic", str(tmp_path / "x.bag"), "--frames", "2", "--distance", "50"]) == 2
+    assert "outside what this camera sees well" in capsys.readouterr().err

@@ -21,6 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "test set, or --pred files in the evaluation toolkit's 'u v d' line format against --gt labels.",
         epilog="examples:\n  handpose-live eval --model models/jgr_p2o.onnx --out results/\n"
         "  handpose-live eval --pipeline --count 1000\n"
+        "  handpose-live eval --recording far.bag --model models/my_model.onnx\n"
         "  handpose-live eval --dataset nyu --gt nyu_test_groundtruth_label.txt --pred V2V.txt --pred A2J.txt",
         run=run,
     )
@@ -42,7 +43,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fit", action=argparse.BooleanOptionalAction, default=True,
                    help="with --pipeline: fit the hand model after the network (default on; --no-fit: the network "
                    "alone)")
-    p.add_argument("--json", type=Path, help="with --pipeline: also write the figures as JSON")
+    p.add_argument("--recording", type=Path, action="append",
+                   help="run the whole estimator (tracking, as live) on this .bag/.mkv and score it against the true "
+                   "joints beside it (OUT.gt.jsonl of record-synthetic); repeatable; --model, --no-fit apply")
+    p.add_argument("--json", type=Path, help="with --pipeline or --recording: also write the figures as JSON")
     p.add_argument("--gt", type=Path, help="label file, u v d per joint per line")
     p.add_argument("--pred", type=Path, action="append", help="predictions file (repeatable)")
     p.add_argument("--name", action="append", help="a name per --pred file for the table and plot")
@@ -71,12 +75,37 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_recordings(args: argparse.Namespace) -> int:
+    import json
+
+    from handpose_live.evaluation.recording import recording_report, score_recording
+    from handpose_live.pipeline.estimator import EstimatorOptions
+
+    if args.json is not None and (problem := folder_problem(args.json.parent)):
+        raise UsageError(f"--json {args.json}: {problem}")
+    missing = [str(r) for r in args.recording if not r.is_file()]
+    if missing:
+        raise UsageError(f"--recording {missing[0]} does not exist")
+    options = EstimatorOptions(model_path=args.model, provider=args.provider, fit=args.fit)
+    scores = [score_recording(r, options) for r in args.recording]
+    for s in scores:
+        print("\n".join(recording_report(s)))
+    if args.json is not None:
+        args.json.write_text(json.dumps([s.to_dict() for s in scores], indent=1))
+        print(f"Wrote {args.json}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Score and print the table; write the curves and per-joint errors with --out."""
     from handpose_live.evaluation.report import score_table, write_reports
 
+    if args.pipeline and args.recording:
+        raise UsageError("choose either --pipeline or --recording, not both")
     if args.pipeline:
         return _run_pipeline(args)
+    if args.recording:
+        return _run_recordings(args)
     if (args.model is None) == (args.pred is None):
         raise UsageError("eval needs either --model FILE, or --gt FILE --pred FILE --dataset NAME")
     if args.model is not None:

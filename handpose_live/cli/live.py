@@ -78,6 +78,9 @@ def add_record_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--width", type=positive_int, help="image width (default 640)")
     p.add_argument("--height", type=positive_int, help="image height (default 480; a .mkv is always 640x576)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="hand shape and sensor noise (default 0)")
+    p.add_argument("--distance", type=positive_float, metavar="MM",
+                   help="the hand's mean distance from the camera (default 430 mm, 650 for a .mkv; the network "
+                   "was trained on 200-800 mm in front of the camera)")
 
 
 def run_record_synthetic(args: argparse.Namespace) -> int:
@@ -86,7 +89,7 @@ def run_record_synthetic(args: argparse.Namespace) -> int:
 
     default_height = 576 if args.out.suffix == ".mkv" else 480
     size = None if args.width is None and args.height is None else (args.width or 640, args.height or default_height)
-    settings = write_synthetic_recording(args.out, args.frames, args.fps, args.seed, size)
+    settings = write_synthetic_recording(args.out, args.frames, args.fps, args.seed, size, distance_mm=args.distance)
     mb = args.out.stat().st_size / 1e6
     print(f"Wrote {args.frames} frames ({settings.width}x{settings.height} at {args.fps:g} fps, {mb:.1f} MB) to "
           f"{args.out} and their ground-truth joints to {truth_path(args.out)}")
