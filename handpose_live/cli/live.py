@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from dataclasses import replace
 from pathlib import Path
 
-from handpose_live.cli.common import PROVIDERS, add_command, nonnegative_int, positive_float, positive_int
+from handpose_live.cli.common import PROVIDERS, UsageError, add_command, nonnegative_int, positive_float, positive_int
 from handpose_live.sources.factory import CAMERAS
 from handpose_live.ui.overlay import KEY_HELP
 
@@ -43,21 +45,45 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--profile", type=Path, default=None,
                       help="fit your calibrated hand (a profile from `handpose-live calibrate`, e.g. "
                       "~/.config/handpose-live/profile.json) instead of the average hand")
+    live.add_argument("--stream", action="append", default=[], metavar="URL",
+                      help="also send every frame's joints to other programs (repeatable): udp://HOST:PORT sends one "
+                      "JSON datagram per frame there; ws://HOST:PORT serves them over WebSocket to any number of "
+                      "clients. A missing host is 127.0.0.1 (this machine only): other machines can connect only if "
+                      "you name the address to bind, e.g. ws://0.0.0.0:8765. The messages are in the README")
     live.add_argument("--refine-profile", action="store_true",
                       help="with --profile: go on calibrating from tracked frames while running and save the "
                       "refined profile back to that file at the end")
 
 
 def run_live(args: argparse.Namespace) -> int:
-    """The live app: a camera, recording or the synthetic camera → the window or JSON lines."""
-    from handpose_live.runtime.session import LiveOptions
+    """The live app: a camera, recording or the synthetic camera → the window or JSON lines (and streams)."""
+    from handpose_live.runtime.session import AppError, LiveOptions, check_options
+    from handpose_live.stream.targets import open_streams, parse_target
+    from handpose_live.stream.websocket import StreamError
     from handpose_live.ui.app import run_live as run
 
-    return run(LiveOptions(
+    try:
+        targets = tuple(parse_target(t) for t in args.stream)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    options = LiveOptions(
         camera=args.camera, recording=args.bag, model=args.model, provider=args.provider, headless=args.headless,
         output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
         screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, threads=args.threads,
-        fit=not args.no_fit, hand=args.hand, profile=args.profile, refine_profile=args.refine_profile))
+        fit=not args.no_fit, hand=args.hand, profile=args.profile, refine_profile=args.refine_profile)
+    check_options(options)  # bad paths are reported before any server starts listening
+    try:
+        sinks = tuple(open_streams(targets))
+    except StreamError as e:
+        raise AppError(str(e)) from None
+    for t, sink in zip(targets, sinks):
+        where = f"streaming to {t}" if t.scheme == "udp" else f"serving {replace(t, port=sink.port)} (WebSocket)"
+        print(f"handpose-live: {where}", file=sys.stderr)
+    try:
+        return run(options, sinks)
+    finally:
+        for s in sinks:
+            s.close()
 
 
 def add_record_parser(sub: argparse._SubParsersAction) -> None:

@@ -9,12 +9,14 @@ from typing import IO
 
 from handpose_live.runtime import session
 from handpose_live.runtime.engine import FrameOutput
-from handpose_live.runtime.output import RecordWriter
+from handpose_live.runtime.output import FrameSink, RecordWriter
 from handpose_live.runtime.session import LatencyLog, LiveOptions
 
 
-def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
-    """Process the source without a window: one JSON line per frame on stdout; 0, or 1 on a failure."""
+def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO[str] | None = None,
+                 sinks: tuple[FrameSink, ...] = ()) -> int:
+    """Process the source without a window: one JSON line per frame on stdout (and to each of
+    `sinks`); 0, or 1 on a failure."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     session.check_options(options)
     source, estimator = session.open_parts(options)
@@ -28,6 +30,8 @@ def run_headless(options: LiveOptions, stdout: IO[str] | None = None, stderr: IO
         record = out.record(t)
         if writer is not None:
             writer.write(record)
+        for sink in sinks:
+            sink.publish(out)
         latencies.add(out, t)
         if pipe_closed:
             return

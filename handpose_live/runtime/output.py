@@ -1,11 +1,12 @@
-"""Per-frame result files: JSON lines (one object per frame) or CSV (one row per frame)."""
+"""Per-frame result files: JSON lines (one object per frame) or CSV (one row per frame); the sink
+protocol that --stream implements."""
 from __future__ import annotations
 
 import csv
 import json
 import math
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import numpy as np
 
@@ -37,6 +38,16 @@ def frame_record(frame: DepthFrame, hand_found: bool, joints_mm: np.ndarray, lat
 def _rounded(value: float | None, decimals: int) -> float | None:
     """A plain float rounded for the file, or None (also for NaN or inf, which JSON has no word for)."""
     return None if value is None or not math.isfinite(value) else round(float(value), decimals)
+
+
+class FrameSink(Protocol):
+    """Something each processed frame is handed to besides the window or stdout (a --stream)."""
+
+    def publish(self, out) -> None:
+        """Take one FrameOutput (called on the engine's thread: must not block)."""
+
+    def close(self) -> None:
+        """Release what it holds."""
 
 
 # The scalar keys, in the CSV's column order; the joints follow them.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from handpose_live.runtime.engine import FrameOutput
 from handpose_live.runtime.headless import run_headless
-from handpose_live.runtime.output import RecordWriter
+from handpose_live.runtime.output import FrameSink, RecordWriter
 from handpose_live.runtime.session import (
     AppError,
     LatencyLog,
@@ -35,8 +35,9 @@ def ensure_runtime_dir() -> None:
         os.environ["XDG_RUNTIME_DIR"] = str(path)
 
 
-def run_window_app(options: LiveOptions) -> int:
-    """Show the live window until the user quits (or the run ends with --screenshot/--max-frames)."""
+def run_window_app(options: LiveOptions, sinks: tuple[FrameSink, ...] = ()) -> int:
+    """Show the live window until the user quits (or the run ends with --screenshot/--max-frames);
+    every frame also goes to each of `sinks`."""
     check_options(options)
     try:
         from handpose_live.ui.window import LiveWindow, qt_application
@@ -55,6 +56,8 @@ def run_window_app(options: LiveOptions) -> int:
     def on_output(out: FrameOutput) -> None:
         if writer is not None:
             writer.write(out.record(time.perf_counter()))
+        for sink in sinks:
+            sink.publish(out)
         window.submit(out)
 
     engine = make_engine(options, source, estimator, on_output)
@@ -72,6 +75,6 @@ def run_window_app(options: LiveOptions) -> int:
     return report(engine, time.perf_counter() - t0, latencies, sys.stderr, error=window.screenshot_error)
 
 
-def run_live(options: LiveOptions) -> int:
-    """Run the app as the options say: the window, or headless."""
-    return run_headless(options) if options.headless else run_window_app(options)
+def run_live(options: LiveOptions, sinks: tuple[FrameSink, ...] = ()) -> int:
+    """Run the app as the options say: the window, or headless; each frame also to `sinks`."""
+    return run_headless(options, sinks=sinks) if options.headless else run_window_app(options, sinks)

@@ -1,0 +1,1 @@
+"""Joints streamed to other programs: JSON over UDP datagrams and a WebSocket server (`--stream`)."""

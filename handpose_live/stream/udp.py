@@ -1,0 +1,45 @@
+"""`--stream udp://HOST:PORT`: one JSON datagram per processed frame, sent without waiting; a hello
+datagram (the intrinsics) before the first frame and every second after, so that a receiver
+started late learns them. Nothing is ever queued: a datagram the network cannot take is lost."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+from handpose_live.runtime.engine import FrameOutput
+from handpose_live.stream.message import frame_message, hello_message
+
+HELLO_EVERY_S = 1.0
+
+
+class UdpStream:
+    """Sends each frame as one datagram to `host:port`."""
+
+    def __init__(self, host: str, port: int):
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        self.address = address
+        self._sock = socket.socket(family, kind, proto)
+        self._sock.setblocking(False)
+        self._last_hello = -float("inf")
+        self.sent = 0
+        self.lost = 0  # datagrams the socket refused (a full buffer, nobody listening on loopback)
+
+    def publish(self, out: FrameOutput) -> None:
+        """Send this frame (and a hello when one is due)."""
+        now = time.perf_counter()
+        if now - self._last_hello >= HELLO_EVERY_S:
+            self._send(hello_message(out.frame.intrinsics))
+            self._last_hello = now
+        self._send(frame_message(out, now))
+
+    def _send(self, message: dict) -> None:
+        try:
+            self._sock.sendto(json.dumps(message).encode(), self.address)
+            self.sent += 1
+        except OSError:  # BlockingIOError, ConnectionRefusedError of an earlier datagram, ...
+            self.lost += 1
+
+    def close(self) -> None:
+        """Close the socket."""
+        self._sock.close()
