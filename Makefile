@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test soak docs install kinect system-deps clean train-gpu
+.PHONY: demo test soak docs install kinect system-deps browser clean train-gpu
 
 demo: install
 	@# The window needs a display; without one the same pipeline runs headless for 10 s.
@@ -15,7 +15,7 @@ demo: install
 		$(BIN)/handpose-live --headless --max-frames 300 --output demo.jsonl >/dev/null; \
 	fi
 
-test: install kinect
+test: install kinect browser
 	xvfb-run -a -s "-screen 0 1280x1024x24" $(BIN)/python -m pytest -q tests
 
 # 20,000 frames of a synthetic recording replayed headless in a loop: resident memory may grow at
@@ -46,6 +46,10 @@ install: $(STAMP)
 
 system-deps:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh
+
+# Debian's chromium and chromium-driver: the browser viewer's test runs the page in a real browser.
+browser:
+	@PYTHON=$(PYTHON) scripts/system-deps.sh --browser
 
 $(STAMP): requirements.txt pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)

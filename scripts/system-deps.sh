@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages handpose-live needs (Qt/GL under Xvfb, libusb for pyrealsense2)
-# when any is missing. As root it runs apt-get; otherwise it prints the command and fails.
+# when any is missing (with --browser also chromium and chromium-driver). As root it runs apt-get; otherwise it prints the command and fails.
 set -euo pipefail
 
 packages=(xvfb xauth libgl1 libgl1-mesa-dri libglx-mesa0 libegl1 libfontconfig1 libxkbcommon0
@@ -8,6 +8,11 @@ packages=(xvfb xauth libgl1 libgl1-mesa-dri libglx-mesa0 libegl1 libfontconfig1 
   libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0
   libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxcb-util1
   fonts-dejavu-core libdbus-1-3 libusb-1.0-0)
+
+# `--browser` (make test): Debian's chromium and its driver too, for the browser viewer's test.
+if [[ "${1:-}" == "--browser" ]]; then
+  packages+=(chromium chromium-driver)
+fi
 
 python=${PYTHON:-python3}
 # Debian's own python3 needs python3-venv for `python3 -m venv`; other Pythons bring it.

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from handpose_live.cli.common import PROVIDERS, UsageError, add_command, nonnegative_int, positive_float, positive_int
@@ -50,6 +49,10 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                       "JSON datagram per frame there; ws://HOST:PORT serves them over WebSocket to any number of "
                       "clients. A missing host is 127.0.0.1 (this machine only): other machines can connect only if "
                       "you name the address to bind, e.g. ws://0.0.0.0:8765. The messages are in the README")
+    live.add_argument("--web", metavar="[HOST:]PORT",
+                      help="serve the browser viewer (the live 3D skeleton, FPS and latency) at http://HOST:PORT/; "
+                      "HOST defaults to 127.0.0.1 (this machine only); it reads the first ws:// --stream, or one of "
+                      "its own")
     live.add_argument("--refine-profile", action="store_true",
                       help="with --profile: go on calibrating from tracked frames while running and save the "
                       "refined profile back to that file at the end")
@@ -58,12 +61,13 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
 def run_live(args: argparse.Namespace) -> int:
     """The live app: a camera, recording or the synthetic camera → the window or JSON lines (and streams)."""
     from handpose_live.runtime.session import AppError, LiveOptions, check_options
-    from handpose_live.stream.targets import open_streams, parse_target
+    from handpose_live.stream.targets import open_streams, parse_target, parse_web
     from handpose_live.stream.websocket import StreamError
     from handpose_live.ui.app import run_live as run
 
     try:
         targets = tuple(parse_target(t) for t in args.stream)
+        web = None if args.web is None else parse_web(args.web)
     except ValueError as e:
         raise UsageError(str(e)) from None
     options = LiveOptions(
@@ -73,17 +77,15 @@ def run_live(args: argparse.Namespace) -> int:
         fit=not args.no_fit, hand=args.hand, profile=args.profile, refine_profile=args.refine_profile)
     check_options(options)  # bad paths are reported before any server starts listening
     try:
-        sinks = tuple(open_streams(targets))
+        streams = open_streams(targets, web)
     except StreamError as e:
         raise AppError(str(e)) from None
-    for t, sink in zip(targets, sinks):
-        where = f"streaming to {t}" if t.scheme == "udp" else f"serving {replace(t, port=sink.port)} (WebSocket)"
-        print(f"handpose-live: {where}", file=sys.stderr)
+    for line in streams.lines:
+        print(f"handpose-live: {line}", file=sys.stderr)
     try:
-        return run(options, sinks)
+        return run(options, tuple(streams.sinks))
     finally:
-        for s in sinks:
-            s.close()
+        streams.close()
 
 
 def add_record_parser(sub: argparse._SubParsersAction) -> None:

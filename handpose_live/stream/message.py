@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from handpose_live.camera import Intrinsics
-from handpose_live.joints import BONES, Joint
+from handpose_live.joints import BONES, Joint, bone_color_bgr
 from handpose_live.runtime.engine import FrameOutput
 
 SCHEMA_VERSION = 1
@@ -20,7 +20,8 @@ def hello_message(intrinsics: Intrinsics) -> dict:
     i = intrinsics
     return {"type": "hello", "schema": SCHEMA_VERSION,
             "intrinsics": {"fx": i.fx, "fy": i.fy, "cx": i.cx, "cy": i.cy, "width": i.width, "height": i.height},
-            "joints": [j.name.lower() for j in Joint], "bones": [list(b) for b in BONES], "units": UNITS}
+            "joints": [j.name.lower() for j in Joint], "bones": [list(b) for b in BONES],
+            "bone_colors": ["#{2:02x}{1:02x}{0:02x}".format(*bone_color_bgr(b)) for b in BONES], "units": UNITS}
 
 
 def frame_message(out: FrameOutput, t_send: float) -> dict:

@@ -74,6 +74,8 @@ class WebSocketStream:
         self._loop.close()
 
     async def _serve(self, ws) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         client = _Client()
         self.connections += 1
         try:
@@ -89,7 +91,7 @@ class WebSocketStream:
                     text, client.text = client.text, None
                     client.ready.clear()
                     await ws.send(text)  # waits while this client's buffer is full: newer frames replace `text`
-        except Exception:  # noqa: BLE001 - a client that goes away mid-send ends only its own connection
+        except ConnectionClosed:  # a client that goes away mid-send ends only its own connection
             pass
         finally:
             self._clients.discard(client)
