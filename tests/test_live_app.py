@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -152,3 +153,22 @@ def test_record_synthetic_places_the_hand_at_the_distance_asked(tmp_path, capsys
     assert all(abs(v - 900.0) < 70.0 for v in z), z  # the animation sways ±60 mm in depth
     assert main(["record-synthetic", str(tmp_path / "x.bag"), "--frames", "2", "--distance", "50"]) == 2
     assert "outside what this camera sees well" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_replay_into_a_file_shows_its_progress_on_the_terminal(recording):
+    from handpose_live.runtime.headless import run_headless
+    from handpose_live.runtime.session import LiveOptions
+
+    options = LiveOptions(recording=recording, headless=True, realtime=False)
+    err = _Terminal()
+    assert run_headless(options, io.StringIO(), err) == 0
+    assert f"{FRAMES}/{FRAMES}" in err.getvalue() and "frame/s" in err.getvalue()
+    # JSON lines on the terminal are their own progress; a bar into a log file would be clutter.
+    for stdout, stderr in ((_Terminal(), _Terminal()), (io.StringIO(), io.StringIO())):
+        assert run_headless(options, stdout, stderr) == 0
+        assert "frame/s" not in stderr.getvalue()

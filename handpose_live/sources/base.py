@@ -55,6 +55,11 @@ class FrameSource(ABC):
         """Known joints (21, 3) in camera mm of a frame, for sources that have them."""
         return None
 
+    @property
+    def frame_count(self) -> int | None:
+        """Frames in one pass of a recording, once open; None for a live stream or where unknown."""
+        return None
+
     def __enter__(self) -> "FrameSource":
         self.open()
         return self

@@ -130,7 +130,7 @@ class RecordingSource(_RealSenseBase, Replay):
         self._init_replay(path, realtime, loop)
 
     def _open_file(self) -> None:
-        check_realsense_recording(self.path)  # pyrealsense2 may crash on a file it cannot play
+        self._frame_count = check_realsense_recording(self.path)  # pyrealsense2 may crash on a file it cannot play
         rs = self._rs = import_pyrealsense2()
         config = rs.config()
         # We loop ourselves: librealsense's repeat restarts timestamps and frame numbers silently.
@@ -155,6 +155,11 @@ class RecordingSource(_RealSenseBase, Replay):
         self._playback = profile.get_device().as_playback()
         self._playback.set_real_time(False)
         self._started(profile)
+
+    @property
+    def frame_count(self) -> int | None:
+        """Depth frames in the file (from its index), once open."""
+        return getattr(self, "_frame_count", None)
 
     def _next_frame(self) -> DepthFrame | None:
         waited_ms = 0

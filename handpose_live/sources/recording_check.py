@@ -39,8 +39,9 @@ def _ros2_topics(path: Path) -> dict[str, int]:
     return {name: count for name, count in rows}
 
 
-def check_realsense_recording(path: Path) -> None:
-    """Raise SourceError unless `path` is a readable RealSense recording with depth images in it."""
+def check_realsense_recording(path: Path) -> int:
+    """The number of depth images in `path`; SourceError unless it is a readable RealSense
+    recording with depth images in it."""
     path = Path(path)
     try:
         topics = _ros1_topics(path) if path.suffix == ".bag" else _ros2_topics(path)
@@ -49,5 +50,7 @@ def check_realsense_recording(path: Path) -> None:
     except Exception as e:  # noqa: BLE001 - rosbags and sqlite3 raise many types for damaged files
         raise SourceError(f"{path} cannot be played as a RealSense recording (it is not a complete, "
                           f"indexed ROS {'1' if path.suffix == '.bag' else '2'} bag: {type(e).__name__})") from None
-    if not any(_DEPTH_IMAGES.match(t) and n > 0 for t, n in topics.items()):
+    depth = [n for t, n in topics.items() if _DEPTH_IMAGES.match(t) and n > 0]
+    if not depth:
         raise SourceError(f"{path} holds no depth stream")
+    return depth[0]

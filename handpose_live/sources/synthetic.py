@@ -60,5 +60,10 @@ class SyntheticCamera(FrameSource):
     def ground_truth(self, frame_number: int) -> np.ndarray | None:
         return self._truth.get(frame_number)
 
+    @property
+    def frame_count(self) -> int | None:
+        """The frames it renders, when told a number."""
+        return self.frames
+
     def close(self) -> None:
         self._animation = None
