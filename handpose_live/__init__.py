@@ -8,12 +8,15 @@ The API in a few lines::
         result = estimator.estimate(depth, camera)  # uint16 counts of 1 mm, or float mm
         if result.hand_found:
             print(result.joints_mm[Joint.INDEX_TIP])  # camera frame, millimetres
+
+For video, smooth from frame to frame: ``EstimatorOptions(smoothing=Smoothing())`` and
+``estimator.estimate(depth, camera, timestamp_s=t)`` for each frame.
 """
 
 __version__ = "0.1.0"
 
 __all__ = ["HandPoseEstimator", "EstimatorOptions", "HandPoseResult", "Intrinsics", "DepthFrame", "Joint",
-           "BONES", "UserError"]
+           "BONES", "Smoothing", "UserError"]
 
 # Imported on first use, so that `import handpose_live` stays light (no ONNX Runtime).
 _HOMES = {
@@ -24,6 +27,7 @@ _HOMES = {
     "Intrinsics": "handpose_live.camera",
     "Joint": "handpose_live.joints",
     "BONES": "handpose_live.joints",
+    "Smoothing": "handpose_live.pipeline.smoothing",
     "UserError": "handpose_live.errors",
 }
 

@@ -11,7 +11,7 @@ import pytest
 
 from handpose_live.runtime.engine import EngineSettings, LiveEngine
 from handpose_live.runtime.slot import LatestSlot
-from handpose_live.runtime.smoothing import OneEuroFilter
+from handpose_live.pipeline.smoothing import OneEuroFilter
 from handpose_live.runtime.timing import RateMeter, StageStats, speed_line
 from handpose_live.sources.base import FrameSource, SourceError
 from handpose_live.sources.realsense import RecordingSource
@@ -297,3 +297,39 @@ def test_the_network_runs_on_the_next_frame_while_one_is_fitted():
     assert len(overlapped) >= 8  # frame n + 1 proposed while frame n was being fitted
     engine, outputs = _run(_NumberedFrames(30), _StagedEstimator(0.0), max_frames=7)
     assert len(outputs) == 7 and engine.error is None
+
+
+def test_smoothing_settings_parse_scale_and_reach_the_filter():
+    from handpose_live.pipeline.smoothing import Smoothing
+
+    s = Smoothing.parse("0.8,0.02")
+    assert s == Smoothing(0.8, 0.02) and s.scaled(1.25, 0.5) == Smoothing(1.0, 0.01)
+    for bad in ("1.5", "a,b", "0,0.01", "1,-1"):
+        with pytest.raises(ValueError):
+            Smoothing.parse(bad)
+    f = OneEuroFilter.of(Smoothing(1.0, 0.0))
+    f(np.zeros(3), 0.0)
+    slow = f(np.ones(3), 0.1)[0]
+    f.set(Smoothing(20.0, 0.0))  # a higher cutoff follows a step faster
+    fast = f(np.full(3, 2.0), 0.2)[0] - slow
+    assert 0 < slow < fast
+
+
+def test_the_api_smooths_video_frames_by_their_timestamps():
+    from handpose_live import EstimatorOptions, HandPoseEstimator, Smoothing
+    from handpose_live.sources.synthetic import SyntheticCamera
+    from handpose_live.synthetic.animation import AnimationSettings
+
+    with SyntheticCamera(AnimationSettings(width=320, height=240, seed=4), realtime=False, frames=6) as cam:
+        frames = list(cam)
+    with HandPoseEstimator(EstimatorOptions(fit=False)) as raw, \
+            HandPoseEstimator(EstimatorOptions(fit=False, smoothing=Smoothing(0.5, 0.0))) as smooth:
+        a = [raw.estimate(f.depth_mm, f.intrinsics) for f in frames]
+        b = [smooth.estimate(f.depth_mm, f.intrinsics, timestamp_s=f.timestamp_s) for f in frames]
+    assert np.allclose(a[0].joints_mm, b[0].joints_mm)  # the first frame passes unchanged
+    # Heavily smoothed, the joints move less from frame to frame than the raw ones.
+    step_raw = np.mean([np.abs(a[k + 1].joints_mm - a[k].joints_mm).mean() for k in range(5)])
+    step_smooth = np.mean([np.abs(b[k + 1].joints_mm - b[k].joints_mm).mean() for k in range(5)])
+    assert step_smooth < 0.6 * step_raw, (step_smooth, step_raw)
+    assert np.allclose(b[-1].network_joints_mm, a[-1].network_joints_mm, atol=1e-3)
+    assert np.allclose(b[-1].joints_px, frames[-1].intrinsics.project(b[-1].joints_mm)[:, :2])

@@ -64,6 +64,11 @@ def test_keys_pause_smooth_record_and_quit_while_recording(qtbot, tmp_path, live
     qtbot.waitUntil(lambda: window.frames_shown >= 3, timeout=20000)
     assert "FPS capture" in window.overlay.text() and "infer" in window.overlay.text()
 
+    assert "smoothing on (1.5 Hz, β 0.010)" in window.overlay.text()
+    qtbot.keyClick(window, QtCore.Qt.Key_BracketRight)
+    qtbot.keyClick(window, QtCore.Qt.Key_Equal)
+    assert engine.filter_settings.min_cutoff_hz == pytest.approx(1.875) and engine.filter_settings.beta == 0.02
+    assert "smoothing on (1.9 Hz, β 0.020)" in window.overlay.text()
     qtbot.keyClick(window, QtCore.Qt.Key_F)
     assert not engine.smoothing and "smoothing off" in window.overlay.text()
     qtbot.keyClick(window, QtCore.Qt.Key_R)

@@ -37,6 +37,9 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--screenshot", type=Path, help="save the window as a PNG when the run ends")
     live.add_argument("--record", type=Path, help="record the depth stream to this .bag while running")
     live.add_argument("--no-smoothing", action="store_true", help="show raw joints (no One Euro filter)")
+    live.add_argument("--smoothing", metavar="MIN_CUTOFF,BETA", default="1.5,0.01",
+                      help="the One Euro filter: cutoff at rest in Hz (lower: steadier, more lag) and beta (higher: "
+                      "less lag in fast moves); default 1.5,0.01. Keys [ ] and - = change them live")
     live.add_argument("--no-fit", action="store_true",
                       help="start without the hand-model fit: the network's joints (key m switches it live)")
     live.add_argument("--hand", choices=("auto", "left", "right"), default="auto",
@@ -60,6 +63,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     """The live app: a camera, recording or the synthetic camera → the window or JSON lines (and streams)."""
+    from handpose_live.pipeline.smoothing import Smoothing
     from handpose_live.runtime.session import AppError, LiveOptions, check_options
     from handpose_live.stream.targets import open_streams, parse_target, parse_web
     from handpose_live.stream.websocket import StreamError
@@ -68,13 +72,15 @@ def run_live(args: argparse.Namespace) -> int:
     try:
         targets = tuple(parse_target(t) for t in args.stream)
         web = None if args.web is None else parse_web(args.web)
+        smoothing = Smoothing.parse(args.smoothing)
     except ValueError as e:
         raise UsageError(str(e)) from None
     options = LiveOptions(
         camera=args.camera, recording=args.bag, model=args.model, provider=args.provider, headless=args.headless,
         output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
-        screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, threads=args.threads,
-        fit=not args.no_fit, hand=args.hand, profile=args.profile, refine_profile=args.refine_profile)
+        screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, smoothing_filter=smoothing,
+        threads=args.threads, fit=not args.no_fit, hand=args.hand, profile=args.profile,
+        refine_profile=args.refine_profile)
     check_options(options)  # bad paths are reported before any server starts listening
     try:
         streams = open_streams(targets, web)

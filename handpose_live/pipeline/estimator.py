@@ -27,6 +27,7 @@ from handpose_live.pipeline.detect import Detection, DetectSettings, find_hand, 
 from handpose_live.pipeline.fit import REFINE_EVERY, FitStage
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.pipeline.shipped import DEFAULT_REFINER, load_pose_model
+from handpose_live.pipeline.smoothing import OneEuroFilter, Smoothing
 from handpose_live.profile import HandProfile
 from handpose_live.types import HandPoseResult
 
@@ -69,6 +70,9 @@ class EstimatorOptions:
         profile: a calibrated hand (handpose_live/profile.py) the fit uses instead of the average hand.
         refine_profile: go on calibrating the shape (from the profile, or the average hand) from
             tracked frames while running; `refined_profile` has the result.
+        smoothing: smooth the joints from frame to frame with a One Euro filter (video mode: give
+            `estimate` each frame's `timestamp_s`); None: each frame's own answer. The live app
+            smooths in its engine and leaves this off.
     """
 
     model_path: Path | None = None
@@ -84,6 +88,7 @@ class EstimatorOptions:
     profile: HandProfile | None = None
     refine_profile: bool = False
     refine_every: int = REFINE_EVERY  # tracked frames per calibration update while refining
+    smoothing: Smoothing | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.min_depth_mm < self.max_depth_mm:
@@ -118,6 +123,7 @@ class HandPoseEstimator:
         self._calibrator: ShapeCalibrator | None = None  # with refine_profile
         self.fit_stage = self._fit_stage() if options.fit else None
         self._previous: np.ndarray | None = None
+        self._filter = None if options.smoothing is None else OneEuroFilter.of(options.smoothing)
         # Set by the fit (its own thread in the live engine) when it chose another crop than the
         # network's first: the next proposal tracks from there. One reference, swapped atomically.
         self._anchor: np.ndarray | None = None
@@ -139,6 +145,8 @@ class HandPoseEstimator:
         self._anchor = None
         if self.fit_stage is not None:
             self.fit_stage.reset()
+        if self._filter is not None:
+            self._filter.reset()
 
     def _shape(self) -> HandShape | None:
         return None if self.options.profile is None else self.options.profile.factors.shape()
@@ -194,14 +202,24 @@ class HandPoseEstimator:
                 return start  # a refinement that leaves the working range is not trusted
         return center
 
-    def estimate(self, depth: np.ndarray, intrinsics: Intrinsics, depth_scale_mm: float | None = None) -> HandPoseResult:
+    def estimate(self, depth: np.ndarray, intrinsics: Intrinsics, depth_scale_mm: float | None = None,
+                 timestamp_s: float | None = None) -> HandPoseResult:
         """Joints of the hand in one depth image, 0 = no data: float millimetres, or a camera's raw
         integer counts times `depth_scale_mm` (default 1 mm per count, a RealSense's default unit).
+        With `options.smoothing`, `timestamp_s` is the frame's time (default: now) and the joints
+        are filtered over the frames before (the network's own stay as they were).
 
         Raises ValueError for an image that does not match the intrinsics or whose values look like
         metres (a hand would never be found in it).
         """
-        return self.fit(self.propose(depth, intrinsics, depth_scale_mm))
+        result = self.fit(self.propose(depth, intrinsics, depth_scale_mm))
+        if self._filter is None:
+            return result
+        if not result.hand_found:
+            self._filter.reset()
+            return result
+        joints = self._filter(result.joints_mm, time.perf_counter() if timestamp_s is None else timestamp_s)
+        return replace(result, joints_mm=joints, joints_px=intrinsics.project(joints)[:, :2])
 
     def propose(self, depth: np.ndarray, intrinsics: Intrinsics, depth_scale_mm: float | None = None) -> Proposal:
         """The stages before the fit (`estimate` is `fit(propose(...))`). They never wait for the

@@ -20,9 +20,9 @@ from typing import Callable, Protocol
 import numpy as np
 
 from handpose_live.pipeline.estimator import Proposal
+from handpose_live.pipeline.smoothing import OneEuroFilter, Smoothing
 from handpose_live.runtime.output import frame_record
 from handpose_live.runtime.slot import LatestSlot
-from handpose_live.runtime.smoothing import OneEuroFilter
 from handpose_live.runtime.timing import RateMeter, StageStats
 from handpose_live.sources.bag_writer import BagWriter, check_recording_path
 from handpose_live.sources.base import FrameSource, SourceError
@@ -84,8 +84,7 @@ class EngineSettings:
 
     smoothing: bool = True
     max_frames: int | None = None  # stop after this many processed frames
-    min_cutoff_hz: float = 1.5  # One Euro filter, see runtime.smoothing
-    beta: float = 0.01
+    filter: Smoothing = Smoothing()  # the One Euro filter's settings (pipeline/smoothing.py)
 
 
 class LiveEngine:
@@ -110,7 +109,8 @@ class LiveEngine:
         self.frames_captured = 0
         self.frames_processed = 0
         self.error: str | None = None
-        self._filter = OneEuroFilter(settings.min_cutoff_hz, settings.beta)
+        self._filter = OneEuroFilter.of(settings.filter)
+        self._filter_settings = settings.filter
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -316,6 +316,15 @@ class LiveEngine:
         finally:
             self.stop()
 
+    @property
+    def filter_settings(self) -> Smoothing:
+        """The smoothing filter's settings now."""
+        return self._filter_settings
+
+    def set_filter(self, settings: Smoothing) -> None:
+        """Smooth with these settings from the next frame on (any thread: one reference swapped)."""
+        self._filter_settings = settings
+
     def _switch_fit(self) -> None:
         """Apply a fit switch asked for since the last frame (on the thread that fits, between frames)."""
         fit = self._fit
@@ -330,6 +339,7 @@ class LiveEngine:
         """Smooth a frame's result, stamp it and hand it to `on_output`."""
         frame = item.frame
         if result.hand_found and self.smoothing:
+            self._filter.set(self._filter_settings)
             joints = self._filter(result.joints_mm, frame.timestamp_s)
             pixels = frame.intrinsics.project(joints)[:, :2]
         else:

@@ -15,6 +15,7 @@ from handpose_live.hand.shape import ShapeFactors
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.fit import REFINE_EVERY
 from handpose_live.pipeline.onnx_model import ModelError
+from handpose_live.pipeline.smoothing import Smoothing
 from handpose_live.profile import HandProfile, load_profile, save_profile
 from handpose_live.runtime.engine import EngineSettings, FrameOutput, LiveEngine
 from handpose_live.runtime.output import OUTPUT_SUFFIXES, RecordWriter
@@ -46,6 +47,7 @@ class LiveOptions:
     screenshot: Path | None = None
     record: Path | None = None
     smoothing: bool = True
+    smoothing_filter: Smoothing = Smoothing()  # the One Euro filter's settings (--smoothing)
     threads: int | None = None
     fit: bool = True  # the hand model fitted after the network (--no-fit: the network's joints)
     hand: str = "auto"  # which hand the fit uses: left, right, or auto (decided per new hand)
@@ -126,6 +128,7 @@ def open_parts(options: LiveOptions) -> tuple[FrameSource, HandPoseEstimator]:
 def make_engine(options: LiveOptions, source: FrameSource, estimator: HandPoseEstimator, on_output) -> LiveEngine:
     """The engine for these options, recording from the first frame when --record is given."""
     engine = LiveEngine(source, estimator, on_output, EngineSettings(smoothing=options.smoothing,
+                                                                    filter=options.smoothing_filter,
                                                                     max_frames=options.max_frames))
     if options.record is not None:
         engine.start_recording(options.record)

@@ -18,7 +18,8 @@ CAMERA_TO_VIEW = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 # The legend says "little" where the code says "pinky": the word a user reads on a hand diagram.
 LEGEND_NAMES: tuple[str, ...] = ("thumb", "index", "middle", "ring", "little", "wrist")
 
-KEY_HELP = "space pause · r record · s screenshot · v reset 3D view · f smoothing · m model fit · q/Esc quit"
+KEY_HELP = ("space pause · r record · s screenshot · v reset 3D view · f smoothing ([ ] cutoff, - = beta) · "
+            "m model fit · q/Esc quit")
 
 
 def finger_rgb(finger: int) -> tuple[int, int, int]:
@@ -105,7 +106,7 @@ def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float],
                  latency_frames: int, stages_ms: dict[str, float], dropped: int, smoothing: bool, paused: bool,
                  recording: str | None, truth_error_mm: float | None, fit_on: bool = False,
                  fit_result: HandPoseResult | None = None, profile: str | None = None,
-                 calibration: str | None = None) -> str:
+                 calibration: str | None = None, smoothing_label: str | None = None) -> str:
     """The text panel's lines (plain text, monospace); key help and messages live in the status bar."""
     cap, inf, disp = fps
     # The fit's time goes on the fit's own line, and not at all while it is off (its median would
@@ -120,7 +121,8 @@ def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float],
              f"latency {latency} capture→display, median of {latency_frames} frames",
              " · ".join(f"{k} {v:.1f}" for k, v in stages_ms.items()) + " ms" if stages_ms else "stages – ms",
              fit_line(fit_on, fit_result, fit_ms, profile),
-             f"dropped {dropped} · smoothing {'on' if smoothing else 'off'}"
+             f"dropped {dropped} · smoothing "
+             + (("on" + (f" ({smoothing_label})" if smoothing_label else "")) if smoothing else "off")
              + (f" · error vs truth {truth_error_mm:5.1f} mm" if truth_error_mm is not None else "")]
     if calibration:
         lines.append(calibration)

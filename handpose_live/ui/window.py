@@ -31,6 +31,9 @@ from handpose_live.ui.widgets import CropView, FingerLegend, available_geometry,
 
 NEAR_MM, FAR_MM = 150.0, 1200.0
 OVERLAY_HZ = 5.0
+# Keys that change the smoothing live: (cutoff factor, beta factor). Lower cutoff: steadier, more lag.
+SMOOTHING_KEYS = {QtCore.Qt.Key_BracketLeft: (0.8, 1.0), QtCore.Qt.Key_BracketRight: (1.25, 1.0),
+                  QtCore.Qt.Key_Minus: (1.0, 0.5), QtCore.Qt.Key_Equal: (1.0, 2.0), QtCore.Qt.Key_Plus: (1.0, 2.0)}
 LATENCY_FRAMES = 30  # the latency shown is the median of the last displayed frames (about 1 s)
 PREFERRED_SIZE = QtCore.QSize(1200, 640)  # shrunk to fit smaller screens (1024×600 netbooks too)
 STYLE = """
@@ -224,6 +227,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             latency_ms=float(np.median(recent)) if recent else None, latency_frames=len(recent),
             stages_ms=stages, dropped=e.dropped if e else 0,
             smoothing=e.smoothing if e else True, paused=bool(e and e.paused),
+            smoothing_label=e.filter_settings.label() if e else None,
             recording=e.recording.name if e and e.recording else None, truth_error_mm=self._truth_error,
             fit_on=self.fit_on, fit_result=shown,
             profile=e.estimator.options.profile.name if e and e.estimator.options.profile else None,
@@ -281,7 +285,8 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     # -- keys ------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        """space pause · r record · s screenshot · v reset view · f smoothing · m model fit · q/Esc quit."""
+        """space pause · r record · s screenshot · v reset view · f smoothing ([ ] cutoff, - = beta) · m model
+        fit · q/Esc quit."""
         key = event.key()
         e = self.engine
         if key in (QtCore.Qt.Key_Q, QtCore.Qt.Key_Escape):
@@ -292,6 +297,9 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.reset_view()
         elif key == QtCore.Qt.Key_F and e is not None:
             e.smoothing = not e.smoothing
+        elif key in SMOOTHING_KEYS and e is not None:
+            e.set_filter(e.filter_settings.scaled(*SMOOTHING_KEYS[key]))
+            self._say(f"smoothing {e.filter_settings.label()}")
         elif key == QtCore.Qt.Key_M and e is not None:
             e.set_fit(not e.fit)
             self._say("model fit on: the fitted hand, the network's joints faint" if e.fit
