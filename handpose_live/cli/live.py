@@ -7,6 +7,7 @@ from pathlib import Path
 
 from handpose_live.cli.common import PROVIDERS, UsageError, add_command, nonnegative_int, positive_float, positive_int
 from handpose_live.sources.factory import CAMERAS
+from handpose_live.sources.realsense import PRESETS, RealSenseSettings
 from handpose_live.ui.overlay import KEY_HELP
 
 KEYS = KEY_HELP  # the window's key help, for --help: one list of keys (overlay.py needs no Qt)
@@ -18,6 +19,15 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--camera", choices=CAMERAS,
                       help="live source (default: synthetic, an animated hand with known joints; kinect needs "
                       "`make kinect`)")
+    live.add_argument("--serial", help="with --camera realsense: the camera with this serial number (default: the "
+                      "first one found)")
+    live.add_argument("--size", metavar="WxH", help="with --camera realsense: the depth stream's size, e.g. 848x480 "
+                      "(default 640x480)")
+    live.add_argument("--fps", type=positive_int, help="with --camera realsense: the depth rate, e.g. 90 (default: "
+                      "the highest it offers at that size)")
+    live.add_argument("--preset", choices=tuple(PRESETS), help="with --camera realsense (D400 family): the visual "
+                      "preset; 'hand' suits a hand held close, 'high-accuracy' drops doubtful depth, 'high-density' "
+                      "keeps more of it (default: as the camera is)")
     live.add_argument("--bag", type=Path, help="replay a recording instead of a camera: RealSense .bag or .db3, "
                       "or Azure Kinect .mkv")
     live.add_argument("--model", type=Path, default=None,
@@ -73,11 +83,12 @@ def run_live(args: argparse.Namespace) -> int:
         targets = tuple(parse_target(t) for t in args.stream)
         web = None if args.web is None else parse_web(args.web)
         smoothing = Smoothing.parse(args.smoothing)
+        realsense = realsense_settings(args)
     except ValueError as e:
         raise UsageError(str(e)) from None
     options = LiveOptions(
-        camera=args.camera, recording=args.bag, model=args.model, provider=args.provider, headless=args.headless,
-        output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
+        camera=args.camera, recording=args.bag, realsense=realsense, model=args.model, provider=args.provider,
+        headless=args.headless, output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
         screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, smoothing_filter=smoothing,
         threads=args.threads, fit=not args.no_fit, hand=args.hand, profile=args.profile,
         refine_profile=args.refine_profile)
@@ -92,6 +103,16 @@ def run_live(args: argparse.Namespace) -> int:
         return run(options, tuple(streams.sinks))
     finally:
         streams.close()
+
+
+def realsense_settings(args: argparse.Namespace) -> RealSenseSettings:
+    """The live RealSense's settings from --serial, --size, --fps, --preset; ValueError if they are
+    given for another source."""
+    asked = [f"--{k}" for k in ("serial", "size", "fps", "preset") if getattr(args, k) is not None]
+    if asked and args.camera != "realsense":
+        raise ValueError(f"{asked[0]} is for a live RealSense: add --camera realsense")
+    width, height = RealSenseSettings.parse_size(args.size) if args.size else (640, 480)
+    return RealSenseSettings(width, height, args.fps, args.serial, args.preset)
 
 
 def add_record_parser(sub: argparse._SubParsersAction) -> None:

@@ -23,6 +23,7 @@ from handpose_live.runtime.timing import speed_line
 from handpose_live.sources.bag_writer import check_recording_path
 from handpose_live.sources.base import FrameSource, SourceError
 from handpose_live.sources.factory import make_source
+from handpose_live.sources.realsense import RealSenseSettings
 
 CALIBRATE_EVERY = 2  # tracked frames per calibration update in a calibration run
 
@@ -37,6 +38,7 @@ class LiveOptions:
 
     camera: str | None = None
     recording: Path | None = None
+    realsense: RealSenseSettings = RealSenseSettings()  # --serial, --size, --fps, --preset
     model: Path | None = None  # None: the shipped model (int8 on the CPU, fp32 on a GPU)
     provider: str = "auto"
     headless: bool = False
@@ -117,7 +119,8 @@ def open_parts(options: LiveOptions) -> tuple[FrameSource, HandPoseEstimator]:
     except ModelError as e:
         raise AppError(str(e)) from None
     try:
-        source = make_source(options.camera, options.recording, options.realtime, options.loop)
+        source = make_source(options.camera, options.recording, options.realtime, options.loop,
+                             realsense=options.realsense)
         source.open()
     except SourceError as e:
         estimator.close()

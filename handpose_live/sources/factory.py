@@ -9,11 +9,12 @@ CAMERAS = ("synthetic", "realsense", "kinect")
 
 
 def make_source(camera: str | None = None, recording: Path | None = None, realtime: bool = True,
-                loop: bool = False, frames: int | None = None) -> FrameSource:
+                loop: bool = False, frames: int | None = None, realsense=None) -> FrameSource:
     """The source named by --camera or --bag (not yet opened); the synthetic camera by default.
 
     Args:
         frames: for the synthetic camera, how many frames it renders (None: endless).
+        realsense: a sources.realsense.RealSenseSettings for a live RealSense (None: its defaults).
     """
     if camera is not None and recording is not None:
         raise SourceError("choose either --camera or --bag, not both")
@@ -31,9 +32,9 @@ def make_source(camera: str | None = None, recording: Path | None = None, realti
 
         return SyntheticCamera(realtime=realtime, frames=frames)
     if camera == "realsense":
-        from handpose_live.sources.realsense import RealSenseCamera
+        from handpose_live.sources.realsense import RealSenseCamera, RealSenseSettings
 
-        return RealSenseCamera()
+        return RealSenseCamera(realsense or RealSenseSettings())
     if camera == "kinect":
         from handpose_live.sources.kinect import KinectCamera
 

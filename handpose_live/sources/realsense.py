@@ -1,6 +1,7 @@
 """Intel RealSense through pyrealsense2: a live camera, or a `.bag` / `.db3` recording played back."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,15 +60,56 @@ class _RealSenseBase(FrameSource):
             self._pipeline = None
 
 
+# The D400 family's visual presets by our name → librealsense's rs400_visual_preset member.
+PRESETS = {"default": "default", "hand": "hand", "high-accuracy": "high_accuracy", "high-density": "high_density"}
+
+
+@dataclass(frozen=True)
+class RealSenseSettings:
+    """What to ask of a live RealSense (--serial, --size, --fps, --preset)."""
+
+    width: int = 640
+    height: int = 480
+    fps: int | None = None  # None: the highest rate it offers at that size
+    serial: str | None = None  # None: the first camera found
+    preset: str | None = None  # one of PRESETS (D400 family); None: as the camera is
+
+    def __post_init__(self) -> None:
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose one of: {', '.join(PRESETS)}")
+
+    @staticmethod
+    def parse_size(text: str) -> tuple[int, int]:
+        """(width, height) from "848x480"; ValueError with one sentence."""
+        w, sep, h = text.lower().partition("x")
+        if not (sep and w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0):
+            raise ValueError(f"--size {text}: expected WIDTHxHEIGHT, e.g. 848x480")
+        return int(w), int(h)
+
+
 class RealSenseCamera(_RealSenseBase):
     """A live RealSense depth stream (default 640×480 at the highest rate the camera offers)."""
 
     realtime = True
 
-    def __init__(self, width: int = 640, height: int = 480, fps: int | None = None, serial: str | None = None):
+    def __init__(self, settings: RealSenseSettings = RealSenseSettings()):
         super().__init__()
-        self.width, self.height, self.requested_fps, self.serial = width, height, fps, serial
+        self.settings = settings
+        self.width, self.height, self.requested_fps, self.serial = (settings.width, settings.height, settings.fps,
+                                                                    settings.serial)
         self.name = "RealSense"
+
+    def _apply_preset(self, device) -> None:
+        """Switch the depth sensor to the asked visual preset, or say the camera has none."""
+        rs = self._rs
+        sensor = device.first_depth_sensor()
+        if not sensor.supports(rs.option.visual_preset):
+            raise SourceError(f"this RealSense ({self.name}) has no visual presets; leave out --preset")
+        value = getattr(rs.rs400_visual_preset, PRESETS[self.settings.preset])
+        try:
+            sensor.set_option(rs.option.visual_preset, float(int(value)))
+        except RuntimeError as e:
+            raise SourceError(f"this RealSense refused the {self.settings.preset} preset ({e})") from None
 
     def _pick_fps(self, device) -> int:
         """Highest z16 rate at the requested size, or a SourceError listing what the camera has."""
@@ -101,6 +143,8 @@ class RealSenseCamera(_RealSenseBase):
         serial = device.get_info(rs.camera_info.serial_number)
         self.name = f"RealSense {device.get_info(rs.camera_info.name).replace('Intel RealSense ', '')}"
         fps = self._pick_fps(device)
+        if self.settings.preset is not None:
+            self._apply_preset(device)
         config = rs.config()
         config.enable_device(serial)
         config.enable_stream(rs.stream.depth, self.width, self.height, rs.format.z16, fps)
