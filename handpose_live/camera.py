@@ -89,6 +89,33 @@ CAMERA_RANGE_MM: dict[str, tuple[float, float]] = {
     "senz3d_icvl": (150.0, 1000.0),
     "azure_kinect_nfov": (500.0, 3860.0),
 }
+# Where the network and the fit work best (the synthetic front views' 200-800 mm), within what the
+# camera sees: the live window's "too close" / "too far" guidance.
+HAND_RANGE_MM = (200.0, 800.0)
+# Live cameras by the model name their SDK reports, for their depth ranges (makers' figures where
+# no real frames of them were measured): D435 / D455 from 280 / 520 mm at 848×480, L515 from 250 mm.
+LIVE_CAMERA_RANGE_MM: dict[str, tuple[float, float]] = {
+    "SR305": CAMERA_RANGE_MM["realsense_sr305"], "SR300": CAMERA_RANGE_MM["realsense_sr300"],
+    "D415": CAMERA_RANGE_MM["realsense_d415"], "D435": (280.0, 3000.0), "D455": (520.0, 6000.0),
+    "L515": (250.0, 9000.0), "Azure Kinect": CAMERA_RANGE_MM["azure_kinect_nfov"],
+}
+
+
+def hand_range_mm(camera_range_mm: tuple[float, float] | None) -> tuple[float, float]:
+    """Where to hold the hand: HAND_RANGE_MM within the camera's own range (when known)."""
+    near, far = HAND_RANGE_MM
+    if camera_range_mm is None:
+        return near, far
+    return max(near, camera_range_mm[0] + 50.0), min(far, camera_range_mm[1] - 100.0)
+
+
+def live_camera_range_mm(name: str) -> tuple[float, float] | None:
+    """The depth range of a camera by the name its source has (e.g. "RealSense D435I"), when known."""
+    upper = name.upper()
+    hits = [r for model, r in LIVE_CAMERA_RANGE_MM.items() if model.upper() in upper]
+    return hits[0] if hits else None
+
+
 # How each camera measures depth (synthetic/sensor.py's SENSOR_KINDS).
 CAMERA_SENSOR: dict[str, str] = {
     "realsense_sr305": "structured_light", "realsense_sr300": "structured_light", "realsense_d415": "stereo",

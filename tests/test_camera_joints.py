@@ -80,3 +80,24 @@ def test_dataset_maps_round_trip():
     assert NYU.joints[8].canonical == Joint.THUMB_TIP
     with pytest.raises(ValueError):
         NYU.to_canonical(np.zeros((16, 3)))
+
+
+def test_where_to_hold_the_hand_follows_the_camera_and_the_panel_says_so():
+    from handpose_live.camera import hand_range_mm, live_camera_range_mm
+    from handpose_live.types import HandPoseResult
+    from handpose_live.ui.overlay import guidance_line
+
+    assert hand_range_mm(None) == (200.0, 800.0)
+    assert live_camera_range_mm("RealSense D435I") == (280.0, 3000.0) and live_camera_range_mm("Foo") is None
+    assert hand_range_mm(live_camera_range_mm("Azure Kinect")) == (550.0, 800.0)  # it sees from 50 cm
+
+    def at(z: float) -> HandPoseResult:
+        joints = np.tile([0.0, 0.0, z], (21, 1))
+        return HandPoseResult(True, joints, np.zeros((21, 2)), joints[9], None, {}, "CPU")
+
+    rng = (200.0, 800.0)
+    assert guidance_line(None, rng).startswith("▶ no hand: hold your hand nearest to the camera, 20–80 cm")
+    assert guidance_line(at(150.0), rng, (110.0, 1100.0)) == \
+        "▶ too close: move your hand back to 20–80 cm away (this camera sees from 11 cm)"
+    assert guidance_line(at(950.0), rng).startswith("▶ too far")
+    assert guidance_line(at(450.0), rng) == "hand 45 cm away (works 20–80 cm)"

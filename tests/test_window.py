@@ -65,6 +65,8 @@ def test_keys_pause_smooth_record_and_quit_while_recording(qtbot, tmp_path, live
     assert "FPS capture" in window.overlay.text() and "infer" in window.overlay.text()
 
     assert "smoothing on (1.5 Hz, β 0.010)" in window.overlay.text()
+    assert "cm away" in window.overlay.text().splitlines()[0]  # where the hand is, or where to hold it
+    assert window.depth_bar.hand_range_mm == (210.0, 800.0)  # the synthetic D415 sees from 16 cm
     qtbot.keyClick(window, QtCore.Qt.Key_BracketRight)
     qtbot.keyClick(window, QtCore.Qt.Key_Equal)
     assert engine.filter_settings.min_cutoff_hz == pytest.approx(1.875) and engine.filter_settings.beta == 0.02

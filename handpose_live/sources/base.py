@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handpose_live.camera import Intrinsics
+from handpose_live.camera import Intrinsics, live_camera_range_mm
 from handpose_live.errors import UserError
 from handpose_live.types import DepthFrame
 
@@ -54,6 +54,11 @@ class FrameSource(ABC):
     def ground_truth(self, frame_number: int) -> np.ndarray | None:
         """Known joints (21, 3) in camera mm of a frame, for sources that have them."""
         return None
+
+    @property
+    def depth_range_mm(self) -> tuple[float, float] | None:
+        """Where the camera gives depth (near, far mm), when its model is known."""
+        return live_camera_range_mm(self.name)
 
     @property
     def frame_count(self) -> int | None:
@@ -149,6 +154,11 @@ class Replay(FrameSource):
     @abstractmethod
     def _next_frame(self) -> DepthFrame | None:
         """The file's next frame, None at its end; SourceError if it fails before its end."""
+
+    @property
+    def depth_range_mm(self) -> tuple[float, float] | None:
+        """Unknown: a file's name says nothing of the camera that recorded it."""
+        return None
 
     def open(self) -> None:
         if self.path.suffix not in self.suffixes:

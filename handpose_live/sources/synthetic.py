@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from handpose_live.camera import CAMERA_RANGE_MM
 from handpose_live.sources.base import FrameSource, Pacer
 from handpose_live.synthetic.animation import AnimationSettings, HandAnimation
 from handpose_live.types import DepthFrame
@@ -59,6 +60,11 @@ class SyntheticCamera(FrameSource):
 
     def ground_truth(self, frame_number: int) -> np.ndarray | None:
         return self._truth.get(frame_number)
+
+    @property
+    def depth_range_mm(self) -> tuple[float, float] | None:
+        """The simulated camera's range."""
+        return CAMERA_RANGE_MM[self.settings.camera]
 
     @property
     def frame_count(self) -> int | None:

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from handpose_live.joints import BONES, FINGER_COLORS_BGR, JOINT_FINGER, WRIST_COLOR_BGR
+from handpose_live.joints import BONES, FINGER_COLORS_BGR, JOINT_FINGER, WRIST_COLOR_BGR, Joint
 from handpose_live.runtime.prompts import complete, progress_text, prompt_for
 from handpose_live.types import HandPoseResult
 
@@ -61,6 +61,23 @@ def depth_to_gray(depth_mm: np.ndarray, near_mm: float, far_mm: float) -> np.nda
     return g.astype(np.uint8)
 
 
+def guidance_line(result: HandPoseResult | None, hand_range_mm: tuple[float, float],
+                  camera_range_mm: tuple[float, float] | None = None) -> str:
+    """The panel's first line, for the person in front of the camera: how far the hand is, or where
+    to hold it when it is not found or out of the range that works (a ▶ marks advice)."""
+    near, far = hand_range_mm
+    where = f"{near / 10:.0f}–{far / 10:.0f} cm away"
+    if result is None or not result.hand_found:
+        return f"▶ no hand: hold your hand nearest to the camera, {where}"
+    z = float(result.joints_mm[Joint.MIDDLE_MCP][2])
+    sees = f" (this camera sees from {camera_range_mm[0] / 10:.0f} cm)" if camera_range_mm else ""
+    if z < near:
+        return f"▶ too close: move your hand back to {where}{sees}"
+    if z > far:
+        return f"▶ too far: bring your hand nearer, {where}"
+    return f"hand {z / 10:.0f} cm away (works {where.removesuffix(' away')})"
+
+
 def crop_to_gray(crop: np.ndarray) -> np.ndarray:
     """uint8 image of a network crop (normalised depth in [−1, 1], +1 far or missing): near bright."""
     return np.ascontiguousarray(np.clip((1.0 - crop) * 127.5, 0.0, 255.0).astype(np.uint8))
@@ -106,7 +123,8 @@ def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float],
                  latency_frames: int, stages_ms: dict[str, float], dropped: int, smoothing: bool, paused: bool,
                  recording: str | None, truth_error_mm: float | None, fit_on: bool = False,
                  fit_result: HandPoseResult | None = None, profile: str | None = None,
-                 calibration: str | None = None, smoothing_label: str | None = None) -> str:
+                 calibration: str | None = None, smoothing_label: str | None = None,
+                 guidance: str | None = None) -> str:
     """The text panel's lines (plain text, monospace); key help and messages live in the status bar."""
     cap, inf, disp = fps
     # The fit's time goes on the fit's own line, and not at all while it is off (its median would
@@ -126,6 +144,8 @@ def overlay_text(*, source: str, provider: str, fps: tuple[float, float, float],
              + (f" · error vs truth {truth_error_mm:5.1f} mm" if truth_error_mm is not None else "")]
     if calibration:
         lines.append(calibration)
+    if guidance:
+        lines.insert(0, guidance)
     flags = ([f"● REC {recording}"] if recording else []) + (["PAUSED (space)"] if paused else [])
     if flags:
         lines.append(" · ".join(flags))

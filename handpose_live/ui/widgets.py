@@ -85,3 +85,53 @@ class FingerLegend(QtWidgets.QWidget):
             grid.addWidget(QtWidgets.QLabel(name), row, 1)
             self.names.append(name)
         self.setSizePolicy(QtWidgets.QSizePolicy.Fixed, QtWidgets.QSizePolicy.Fixed)
+
+
+class DepthBar(QtWidgets.QWidget):
+    """The depth image's scale: near (bright) at the top to far (dark) at the bottom, in cm, with
+    the range where the hand is tracked best bracketed and the no-data colour at the foot."""
+
+    def __init__(self, near_mm: float, far_mm: float, no_data_rgb: tuple[int, int, int],
+                 parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.near_mm, self.far_mm, self.no_data_rgb = near_mm, far_mm, no_data_rgb
+        self.hand_range_mm: tuple[float, float] | None = None
+        self.setFixedWidth(62)
+        self.setMinimumHeight(160)
+        self.setToolTip("depth scale (cm); the bracket: where to hold the hand")
+
+    def set_hand_range(self, hand_range_mm: tuple[float, float]) -> None:
+        """Bracket this range (near, far mm)."""
+        self.hand_range_mm = hand_range_mm
+        self.update()
+
+    def _y(self, depth_mm: float, top: int, height: int) -> float:
+        return top + (depth_mm - self.near_mm) / (self.far_mm - self.near_mm) * height
+
+    def paintEvent(self, event) -> None:  # Qt's name
+        p = QtGui.QPainter(self)
+        p.fillRect(self.rect(), QtGui.QColor(0, 0, 0))
+        top, foot = 10, 24
+        height = self.height() - top - foot
+        bar = QtCore.QRect(6, top, 14, height)
+        gradient = QtGui.QLinearGradient(0, top, 0, top + height)
+        gradient.setColorAt(0.0, QtGui.QColor(255, 255, 255))  # as depth_to_gray: near 255, far 1
+        gradient.setColorAt(1.0, QtGui.QColor(1, 1, 1))
+        p.fillRect(bar, gradient)
+        p.setPen(QtGui.QColor(200, 200, 200))
+        p.drawRect(bar)
+        p.setFont(mono_font())
+        for cm in range(int(np.ceil(self.near_mm / 200.0)) * 20, int(self.far_mm / 10) + 1, 20):
+            y = self._y(cm * 10.0, top, height)
+            p.drawLine(20, int(y), 25, int(y))
+            p.drawText(27, int(y) + 4, f"{cm}")
+        if self.hand_range_mm is not None:
+            a, b = (self._y(min(max(v, self.near_mm), self.far_mm), top, height) for v in self.hand_range_mm)
+            p.setPen(QtGui.QPen(QtGui.QColor(90, 200, 120), 2))
+            p.drawLine(3, int(a), 3, int(b))
+            p.drawLine(3, int(a), 6, int(a))
+            p.drawLine(3, int(b), 6, int(b))
+        p.fillRect(QtCore.QRect(6, top + height + 8, 14, 10), QtGui.QColor(*self.no_data_rgb))
+        p.setPen(QtGui.QColor(200, 200, 200))
+        p.drawText(24, top + height + 18, "none")
+        p.end()

@@ -20,16 +20,18 @@ import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from PyQt5 import QtCore, QtGui, QtWidgets
 
+from handpose_live.camera import hand_range_mm
 from handpose_live.runtime.engine import FrameOutput, LiveEngine
 from handpose_live.runtime.timing import RateMeter
 from handpose_live.sources.base import SourceError
 from handpose_live.types import HandPoseResult
 from handpose_live.ui.hand_items import Hand2D, Hand3D
-from handpose_live.ui.overlay import KEY_HELP, calibration_line, depth_to_gray, overlay_text
+from handpose_live.ui.overlay import KEY_HELP, calibration_line, depth_to_gray, guidance_line, overlay_text
 from handpose_live.ui.scene3d import CameraScene
-from handpose_live.ui.widgets import CropView, FingerLegend, available_geometry, fit_to_screen, mono_font, stamp
+from handpose_live.ui.widgets import CropView, DepthBar, FingerLegend, available_geometry, fit_to_screen, mono_font, stamp
 
 NEAR_MM, FAR_MM = 150.0, 1200.0
+NO_DATA_RGB = (28, 32, 52)
 OVERLAY_HZ = 5.0
 # Keys that change the smoothing live: (cutoff factor, beta factor). Lower cutoff: steadier, more lag.
 SMOOTHING_KEYS = {QtCore.Qt.Key_BracketLeft: (0.8, 1.0), QtCore.Qt.Key_BracketRight: (1.25, 1.0),
@@ -64,6 +66,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.calibrating = calibrating  # a calibration run: the panel prompts the user
         self.setWindowTitle(f"handpose-live — {source_name}")
         self.engine: LiveEngine | None = None
+        self.camera_range_mm: tuple[float, float] | None = None  # the source's, once attached
+        self.hand_range_mm = hand_range_mm(None)
         self.latencies = None
         self.screenshot_error: str | None = None
         self._screenshot: Path | None = None
@@ -93,6 +97,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         views.setSpacing(2)
         # 5:4 leaves the 4:3 depth image little black margin at the default size.
         views.addWidget(self._build_image(), 5)
+        self.depth_bar = DepthBar(NEAR_MM, FAR_MM, NO_DATA_RGB)
+        self.depth_bar.set_hand_range(self.hand_range_mm)
+        views.addWidget(self.depth_bar, 0)
         views.addWidget(self._build_3d(), 4)
         column.addLayout(views, 1)
         column.addWidget(self._build_panel(), 0)
@@ -113,7 +120,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.view = self.image_widget.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.depth_item = pg.ImageItem(axisOrder="row-major")  # whatever the global pg config says
         lut = np.stack([np.arange(256)] * 3, axis=1).astype(np.uint8)
-        lut[0] = (28, 32, 52)  # no data: dark blue, so holes are told apart from far surfaces
+        lut[0] = NO_DATA_RGB  # no data: dark blue, so holes are told apart from far surfaces
         self.depth_item.setLookupTable(lut)
         self.view.addItem(self.depth_item)
         self.hand2d = Hand2D(self.view)
@@ -160,6 +167,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         """Show `engine`'s frames; at its end quit (after saving `screenshot`) or say it ended."""
         self.engine = engine
         self.latencies = latencies
+        self.camera_range_mm = engine.source.depth_range_mm
+        self.hand_range_mm = hand_range_mm(self.camera_range_mm)
+        self.depth_bar.set_hand_range(self.hand_range_mm)
         self._quit_at_end = quit_at_end
         self._screenshot = screenshot
         self._watch = QtCore.QTimer(self)
@@ -231,7 +241,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             recording=e.recording.name if e and e.recording else None, truth_error_mm=self._truth_error,
             fit_on=self.fit_on, fit_result=shown,
             profile=e.estimator.options.profile.name if e and e.estimator.options.profile else None,
-            calibration=calibration_line(e.estimator.calibration, e.frames_processed, self.calibrating) if e else None)
+            calibration=calibration_line(e.estimator.calibration, e.frames_processed, self.calibrating) if e else None,
+            guidance=guidance_line(shown, self.hand_range_mm, self.camera_range_mm))
         self.overlay.setText(text)
 
     @property
