@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test soak docs install kinect system-deps browser clean train-gpu
+.PHONY: demo test soak docs install install-dev kinect system-deps browser clean train-gpu
 
 demo: install
 	@# The window needs a display; without one the same pipeline runs headless for 10 s.
@@ -15,12 +16,12 @@ demo: install
 		$(BIN)/handpose-live --headless --max-frames 300 --output demo.jsonl >/dev/null; \
 	fi
 
-test: install kinect browser
+test: install-dev kinect browser
 	xvfb-run -a -s "-screen 0 1280x1024x24" $(BIN)/python -m pytest -q tests
 
 # 20,000 frames of a synthetic recording replayed headless in a loop: resident memory may grow at
 # most 5 % after warm-up and every frame must reach soak.jsonl (a few minutes; not part of test).
-soak: install
+soak: install-dev
 	rm -f soak.jsonl
 	$(BIN)/handpose-live soak --frames 20000 --output soak.jsonl
 
@@ -42,7 +43,10 @@ docs/architecture.svg docs/architecture.png: docs/architecture.dot
 	dot -Tsvg $< -o docs/architecture.svg
 	dot -Tpng -Gdpi=100 $< -o docs/architecture.png
 
+# The live app alone (ONNX Runtime, no PyTorch): what `make demo` needs.
 install: $(STAMP)
+# Everything: training, export and quantisation (PyTorch, onnx) and the tests' tools.
+install-dev: $(DEV_STAMP)
 
 system-deps:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh
@@ -54,13 +58,17 @@ browser:
 $(STAMP): requirements.txt pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	@# Prefer a torch wheel this machine already has (pip's configured find-links, e.g. a
-	@# CPU build); where there is none this fails quietly and the registry's build is used.
-	-@$(BIN)/pip install -q --no-index --no-deps torch >/dev/null 2>&1
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps -e .
 	@# numba compiles the model fit on first use (~20 s): done here once, so no first frame waits for it.
 	$(BIN)/python -m handpose_live.fit.warmup
+	@touch $@
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	@# Prefer a torch wheel this machine already has (pip's configured find-links, e.g. a
+	@# CPU build); where there is none this fails quietly and the registry's build is used.
+	-@$(BIN)/pip install -q --no-index --no-deps torch >/dev/null 2>&1
+	$(BIN)/pip install -q -r requirements-dev.txt
 	@touch $@
 
 # Azure Kinect / Orbbec Femto: pyk4a-bundle needs numpy < 2, the app numpy >= 2, so it lives in

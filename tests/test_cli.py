@@ -72,3 +72,32 @@ def test_benchmark_prints_rates(capsys):
     assert main(["synth", "--benchmark", "--count", "20", "--workers", "1", "--width", "160", "--height", "120"]) == 0
     out = capsys.readouterr().out
     assert "ray casts" in out and "training samples, 1 process" in out
+
+
+_WITHOUT_TRAIN_EXTRA = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('torch', 'onnx'):
+            raise ImportError(f"No module named {name!r}")
+sys.meta_path.insert(0, Block())
+from handpose_live.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("argv, code, says", [
+    (["--headless", "--max-frames", "3"], 0, "3 frames in"),
+    (["train", "--out", "x"], 2, "install the training extra, pip install 'handpose-live[train]'"),
+    (["quantize", "--model", "models/jgr_p2o.onnx", "--out", "q.onnx"], 2, "needs the onnx package"),
+])
+def test_the_live_app_runs_without_the_training_extra_and_training_says_what_to_install(argv, code, says, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    argv = [str(root / a) if a.startswith("models/") else a for a in argv]
+    r = subprocess.run([sys.executable, "-c", _WITHOUT_TRAIN_EXTRA, *argv], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=300, check=False)
+    assert r.returncode == code and says in r.stderr and "Traceback" not in r.stderr, r.stderr[-800:]

@@ -45,6 +45,9 @@ def add_command(sub: argparse._SubParsersAction, name: str, help: str, descripti
     return parser
 
 
-def needs_torch(what: str) -> UsageError:
-    """The error for a command run where PyTorch (the `train` extra) is not installed."""
-    return UsageError(f"{what} needs PyTorch, which is not installed here (pip install torch)")
+TRAIN_EXTRA = "pip install 'handpose-live[train]' (in a checkout: .venv/bin/pip install -e '.[train]', or make test)"
+
+
+def needs_torch(what: str, package: str = "PyTorch") -> UsageError:
+    """The error for a command run where the `train` extra (PyTorch, onnx) is not installed."""
+    return UsageError(f"{what} needs {package}, which is not installed here: install the training extra, {TRAIN_EXTRA}")

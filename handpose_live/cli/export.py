@@ -90,7 +90,10 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_quantize(args: argparse.Namespace) -> int:
     """Write the int8 copy and say how to measure it."""
-    from handpose_live.model.quantize import quantize_model
+    try:
+        from handpose_live.model.quantize import quantize_model
+    except ImportError:
+        raise needs_torch("quantize", "the onnx package") from None
 
     out = quantize_model(args.model, args.out, args.calibration, args.force).path
     print(f"Wrote {out} (int8, calibrated on {args.calibration} synthetic crops). Measure it with: "
