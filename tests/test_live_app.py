@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -172,3 +173,58 @@ def test_a_replay_into_a_file_shows_its_progress_on_the_terminal(recording):
     for stdout, stderr in ((_Terminal(), _Terminal()), (io.StringIO(), io.StringIO())):
         assert run_headless(options, stdout, stderr) == 0
         assert "frame/s" not in stderr.getvalue()
+
+
+def test_a_replay_seeks_to_the_same_frame_every_time(recording):
+    with RecordingSource(recording, realtime=False) as src:
+        frames = [src.read() for _ in range(12)]
+        assert src.position == 11
+        src.seek(10)  # kept in memory
+        again = src.read()
+        assert src.position == 10 and np.array_equal(again.depth_mm, frames[10].depth_mm)
+        src.seek(2)
+        assert np.array_equal(src.read().depth_mm, frames[2].depth_mm) and src.position == 2
+        src.seek(FRAMES - 1)
+        last = src.read()
+        assert src.position == FRAMES - 1 and src.read() is None
+        src.seek(0)  # from the file's start again, past what is kept
+        assert np.array_equal(src.read().depth_mm, frames[0].depth_mm)
+        with pytest.raises(Exception, match=f"has {FRAMES} frames; there is no frame {FRAMES + 5}"):
+            src.seek(FRAMES + 5)
+    assert last.frame_number == FRAMES - 1
+
+
+def test_start_frame_and_stepping_a_paused_replay(recording, capsys):
+    out = main(["--bag", str(recording), "--headless", "--no-realtime", "--start-frame", "25"])
+    lines = _lines(capsys.readouterr().out)
+    assert out == 0 and [p["frame"] for p in lines] == list(range(25, FRAMES))
+    assert main(["--headless", "--start-frame", "3"]) == 2
+    assert "--start-frame is for a recording" in capsys.readouterr().err
+    assert main(["--bag", str(recording), "--headless", "--start-frame", "99"]) == 2
+    assert "there is no frame 99" in capsys.readouterr().err
+
+    from handpose_live.runtime.engine import EngineSettings, LiveEngine
+
+    src = RecordingSource(recording, realtime=False)
+    src.open()
+    shown = []
+    with HandPoseEstimator(EstimatorOptions()) as est:
+        engine = LiveEngine(src, est, shown.append, EngineSettings(smoothing=False))
+        engine.set_paused(True)
+        engine.start()
+        for target in (5, 6, 7, 6, 5, 6):  # seek, step forward twice, back twice, forward
+            n = len(shown)
+            engine.seek(5) if target == 5 and not shown else engine.step(1 if target > shown[-1].index else -1)
+            deadline = time.monotonic() + 30
+            while len(shown) == n and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert shown[-1].index == target
+        engine.stop()
+        engine.join(timeout=10)
+    src.close()
+    # A frame stepped back to is searched afresh: it gives the answer it gave before.
+    by_index = {}
+    for out in shown:
+        by_index.setdefault(out.index, []).append(out.joints_mm)
+    assert np.allclose(by_index[5][0], by_index[5][1], atol=1e-3)
+    assert [o.index for o in shown] == [5, 6, 7, 6, 5, 6]

@@ -129,3 +129,42 @@ def test_key_m_switches_the_model_fit_live(qtbot, live_window):
 
 
 # -- layout: fixed frames drawn in a window without an engine -------------------------------------
+
+
+def test_a_replay_in_the_window_has_a_position_bar_and_the_arrows_step_it(qtbot, tmp_path):
+    from PyQt5 import QtCore
+
+    from handpose_live.cli import main
+    from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
+    from handpose_live.runtime.engine import LiveEngine
+    from handpose_live.runtime.session import LatencyLog
+    from handpose_live.sources.realsense import RecordingSource
+    from handpose_live.ui.window import LiveWindow
+
+    bag = tmp_path / "steps.bag"
+    assert main(["record-synthetic", str(bag), "--frames", "20", "--width", "320", "--height", "240"]) == 0
+    source = RecordingSource(bag, realtime=True)
+    source.open()
+    estimator = HandPoseEstimator(EstimatorOptions())
+    window = LiveWindow(source.name, estimator.provider)
+    qtbot.addWidget(window)
+    engine = LiveEngine(source, estimator, window.submit)
+    window.attach(engine, LatencyLog())
+    window.show()
+    engine.set_paused(True)  # held from the start: a 20-frame replay would otherwise be over in 0.7 s
+    engine.start()
+    try:
+        assert window.position_bar.isVisible() and window.position_bar.maximum() == 19
+        engine.seek(10)
+        qtbot.waitUntil(lambda: window.position_bar.value() == 10 and window.frames_shown == 1, timeout=20000)
+        qtbot.keyClick(window, QtCore.Qt.Key_Left)
+        qtbot.waitUntil(lambda: window.position_bar.value() == 9, timeout=20000)
+        qtbot.keyClick(window, QtCore.Qt.Key_Right)
+        qtbot.waitUntil(lambda: window.position_bar.value() == 10, timeout=20000)
+        qtbot.keyClick(window, QtCore.Qt.Key_Right)
+        qtbot.waitUntil(lambda: window.position_bar.value() == 11, timeout=20000)
+        assert engine.paused
+    finally:
+        engine.stop()
+        engine.join(timeout=10)
+        source.close()

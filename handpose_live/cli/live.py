@@ -43,6 +43,9 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--no-realtime", action="store_true",
                       help="read recordings (and the synthetic camera) as fast as possible, every frame processed")
     live.add_argument("--loop", action="store_true", help="replay --bag in a loop")
+    live.add_argument("--start-frame", type=nonnegative_int, metavar="N",
+                      help="start the replay at frame N of the file (0 = its first); in the window, paused (space), "
+                      "the left and right arrow keys step one frame back and forth")
     live.add_argument("--max-frames", type=positive_int, help="stop after this many processed frames")
     live.add_argument("--screenshot", type=Path, help="save the window as a PNG when the run ends")
     live.add_argument("--record", type=Path, help="record the depth stream to this .bag while running")
@@ -88,7 +91,8 @@ def run_live(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     options = LiveOptions(
         camera=args.camera, recording=args.bag, realsense=realsense, model=args.model, provider=args.provider,
-        headless=args.headless, output=args.output, realtime=not args.no_realtime, loop=args.loop, max_frames=args.max_frames,
+        headless=args.headless, output=args.output, realtime=not args.no_realtime, loop=args.loop,
+        max_frames=args.max_frames, start_frame=args.start_frame,
         screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, smoothing_filter=smoothing,
         threads=args.threads, fit=not args.no_fit, hand=args.hand, profile=args.profile,
         refine_profile=args.refine_profile)

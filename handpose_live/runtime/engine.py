@@ -11,6 +11,7 @@ capture, inference start and end; the consumer adds the display stamp, so latenc
 """
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class Captured:
     frame: DepthFrame
     t_capture: float
     truth_mm: np.ndarray | None
+    index: int | None = None  # its index in a replayed file
+    restart: bool = False  # the first frame after a seek: the hand is searched afresh
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class FrameOutput:
     t_capture: float
     t_infer_start: float
     t_infer_end: float
+    index: int | None = None  # the frame's index in a replayed file (the position bar's)
 
     def record(self, t_display: float) -> dict:
         """The frame as one line of --headless / --output (joint values rounded to 0.1 mm)."""
@@ -112,6 +116,8 @@ class LiveEngine:
         self._filter = OneEuroFilter.of(settings.filter)
         self._filter_settings = settings.filter
         self._stop = threading.Event()
+        # Frames asked for: (relative, value): seek(index) is (False, index), step(delta) (True, delta).
+        self._requests: queue.SimpleQueue[tuple[bool, int]] = queue.SimpleQueue()
         self._running = threading.Event()
         self._running.set()
         self._record_lock = threading.Lock()
@@ -166,6 +172,27 @@ class LiveEngine:
     def set_paused(self, paused: bool) -> None:
         """Hold or resume reading the source."""
         (self._running.clear if paused else self._running.set)()
+
+    @property
+    def can_seek(self) -> bool:
+        """True for a replayed file (frames can be stepped through and sought)."""
+        return callable(getattr(self.source, "seek", None))
+
+    def seek(self, index: int) -> bool:
+        """Show frame `index` of a replayed file next (paused: that frame alone); False when the
+        source cannot seek. The hand is searched afresh there, so a frame always gives one answer."""
+        if not self.can_seek:
+            return False
+        self._requests.put((False, max(int(index), 0)))
+        return True
+
+    def step(self, delta: int) -> bool:
+        """Seek `delta` frames (±1: the arrow keys) from the frame read last, counted when the
+        capture thread gets to it (two quick presses are two frames)."""
+        if not self.can_seek:
+            return False
+        self._requests.put((True, int(delta)))
+        return True
 
     @property
     def fit(self) -> bool:
@@ -241,20 +268,45 @@ class LiveEngine:
                 if self._running_threads == 0:
                     self._finished.set()
 
+    def _next_request(self) -> int | None:
+        """The frame index asked for by seek/step; paused, waits a little for one."""
+        try:
+            relative, value = self._requests.get(timeout=0.1) if self.paused else self._requests.get_nowait()
+        except queue.Empty:
+            return None
+        if not relative:
+            return value
+        position = self.source.position
+        return max((position if position is not None else -1) + value, 0)
+
     def _capture_loop(self) -> None:
         try:
             while not self._stop.is_set():
-                self._running.wait()
+                target = self._next_request()
                 if self._stop.is_set():
                     break
+                if target is None and self.paused:
+                    continue
+                restart = False
+                position = getattr(self.source, "position", None)
+                if target is not None and target != (0 if position is None else position + 1):
+                    try:
+                        self.source.seek(target)
+                    except SourceError:
+                        continue  # past the end: the frame shown stays
+                    restart = True
                 frame = self.source.read()
                 t = time.perf_counter()
                 if frame is None:
+                    if target is not None:
+                        continue  # stepped past the last frame: stay on it
                     break
                 self.frames_captured += 1
                 self.capture_rate.tick(t)
                 self._record(frame)
-                if not self.slot.put(Captured(frame, t, self.source.ground_truth(frame.frame_number))):
+                item = Captured(frame, t, self.source.ground_truth(frame.frame_number),
+                                getattr(self.source, "position", None), restart)
+                if not self.slot.put(item):
                     break
         # A failing source ends capture; the frames already captured are still processed.
         except SourceError as e:
@@ -287,6 +339,8 @@ class LiveEngine:
         try:
             for item in self._taken(self.slot):
                 t0 = time.perf_counter()
+                if item.restart:
+                    self.estimator.reset()
                 if self.staged:
                     proposal = self.estimator.propose(item.frame.depth_mm, item.frame.intrinsics)
                     if not self.proposed.put(_Proposed(item, proposal, t0)):
@@ -307,6 +361,8 @@ class LiveEngine:
     def _fit_loop(self) -> None:
         try:
             for staged in self._taken(self.proposed):
+                if staged.item.restart:
+                    self.estimator.reset()  # again on this thread: a fit in flight kept its hand
                 self._switch_fit()
                 self._emit(staged.item, self.estimator.fit(staged.proposal), staged.t_start)
                 if self._at_limit():
@@ -338,6 +394,8 @@ class LiveEngine:
     def _emit(self, item: Captured, result: HandPoseResult, t0: float) -> None:
         """Smooth a frame's result, stamp it and hand it to `on_output`."""
         frame = item.frame
+        if item.restart:
+            self._filter.reset()
         if result.hand_found and self.smoothing:
             self._filter.set(self._filter_settings)
             joints = self._filter(result.joints_mm, frame.timestamp_s)
@@ -349,7 +407,7 @@ class LiveEngine:
         t1 = time.perf_counter()
         self.inference_rate.tick(t1)
         self.stages.add(result.timings_ms)
-        self.on_output(FrameOutput(frame, result, joints, pixels, item.truth_mm, item.t_capture, t0, t1))
+        self.on_output(FrameOutput(frame, result, joints, pixels, item.truth_mm, item.t_capture, t0, t1, item.index))
         self.frames_processed += 1
 
 

@@ -78,6 +78,8 @@ def progress_bar(source: FrameSource, options: LiveOptions, stdout: IO[str], std
     if options.recording is None or _is_terminal(stdout) or not _is_terminal(stderr):
         return None
     total = source.frame_count
+    if total is not None and options.start_frame:
+        total = max(total - options.start_frame, 0)
     if options.loop:
         total = None
     if options.max_frames is not None:

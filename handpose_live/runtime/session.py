@@ -46,6 +46,7 @@ class LiveOptions:
     realtime: bool = True
     loop: bool = False
     max_frames: int | None = None
+    start_frame: int | None = None  # a replay starts at this frame of the file
     screenshot: Path | None = None
     record: Path | None = None
     smoothing: bool = True
@@ -97,6 +98,8 @@ def check_options(options: LiveOptions) -> None:
             check_recording_path(options.record)
         except SourceError as e:
             raise AppError(f"--record: {e}") from None
+    if options.start_frame is not None and options.recording is None:
+        raise AppError("--start-frame is for a recording: add --bag FILE")
     if options.refine_profile and options.profile is None:
         raise AppError("--refine-profile needs --profile FILE: the profile to refine and save")
     if options.model is not None and not options.model.is_file():
@@ -125,6 +128,13 @@ def open_parts(options: LiveOptions) -> tuple[FrameSource, HandPoseEstimator]:
     except SourceError as e:
         estimator.close()
         raise AppError(str(e)) from None
+    if options.start_frame:
+        try:
+            source.seek(options.start_frame)
+        except SourceError as e:
+            source.close()
+            estimator.close()
+            raise AppError(f"--start-frame: {e}") from None
     return source, estimator
 
 

@@ -1,6 +1,7 @@
 """The interface every depth source implements, and its one error type."""
 from __future__ import annotations
 
+import collections
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -131,10 +132,15 @@ class LoopClock:
         return frame
 
 
+# Frames a replay keeps for stepping back without reading the file from its start again.
+RECENT_FRAMES = 30
+
+
 class Replay(FrameSource):
     """A recording played back: in real time (paced by its timestamps) or as fast as read, and
-    optionally in a loop whose frame numbers and times count on. Subclasses open the file in
-    `_open_file` and give its frames, None at the end, from `_next_frame`."""
+    optionally in a loop whose frame numbers and times count on; `seek` goes to any frame of the
+    file. Subclasses open the file in `_open_file` and give its frames, None at the end, from
+    `_next_frame`."""
 
     suffixes: tuple[str, ...] = ()
     kind: str = "recording"  # for messages: "a RealSense recording"
@@ -146,6 +152,10 @@ class Replay(FrameSource):
         self.name = self.path.name
         self._pacer = Pacer()
         self._clock = LoopClock()
+        self._read_index = 0  # index in the file of the next frame `_next_frame` gives
+        self._position: int | None = None  # index of the frame `read` gave last
+        self._recent: collections.deque[tuple[int, DepthFrame]] = collections.deque(maxlen=RECENT_FRAMES)
+        self._queued: collections.deque[tuple[int, DepthFrame]] = collections.deque()  # delivered before the file
 
     @abstractmethod
     def _open_file(self) -> None:
@@ -169,19 +179,59 @@ class Replay(FrameSource):
             raise SourceError(f"recording {self.path} is empty")
         self._open_file()
 
+    @property
+    def position(self) -> int | None:
+        """Index in the file (0 = its first frame) of the frame read last; None before any."""
+        return self._position
+
     def read(self) -> DepthFrame | None:
-        frame = self._next_frame()
-        wrapped = False
-        if frame is None:
-            if not self.loop or not self._clock.started:
-                return None
-            self.close()
-            self.open()
-            self._pacer.reset()
-            frame, wrapped = self._next_frame(), True
+        if self._queued:
+            index, frame = self._queued.popleft()
+        else:
+            frame, index = self._next_frame(), self._read_index
+            wrapped = False
             if frame is None:
-                return None
-        frame = self._clock.place(frame, wrapped, self.fps)
+                if not self.loop or not self._clock.started:
+                    return None
+                self._restart_file()
+                frame, index, wrapped = self._next_frame(), 0, True
+                if frame is None:
+                    return None
+            self._read_index = index + 1
+            frame = self._clock.place(frame, wrapped, self.fps)
+            self._recent.append((index, frame))
+        self._position = index
         if self.realtime:
             self._pacer.wait(frame.timestamp_s)
         return frame
+
+    def _restart_file(self) -> None:
+        self.close()
+        self.open()
+        self._pacer.reset()
+        self._read_index = 0
+
+    def seek(self, index: int) -> None:
+        """Make frame `index` of the file the next one `read` gives, the same frame every time:
+        from the frames kept in memory when it is one of the last RECENT_FRAMES, else by reading
+        the file up to it. SourceError past the end."""
+        if index < 0:
+            raise SourceError(f"there is no frame {index} in {self.path.name}")
+        self._pacer.reset()
+        kept = [(i, f) for i, f in self._recent if i >= index]
+        if kept and kept[0][0] == index:
+            self._queued = collections.deque(kept)
+            return
+        self._queued.clear()
+        if index < self._read_index:
+            self._restart_file()
+            self._clock = LoopClock()
+            self._recent.clear()
+        while self._read_index < index:
+            frame = self._next_frame()
+            if frame is None:
+                count = self._read_index
+                self._restart_file()
+                raise SourceError(f"{self.path.name} has {count} frames; there is no frame {index}")
+            self._recent.append((self._read_index, self._clock.place(frame, False, self.fps)))
+            self._read_index += 1

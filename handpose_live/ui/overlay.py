@@ -18,8 +18,8 @@ CAMERA_TO_VIEW = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 # The legend says "little" where the code says "pinky": the word a user reads on a hand diagram.
 LEGEND_NAMES: tuple[str, ...] = ("thumb", "index", "middle", "ring", "little", "wrist")
 
-KEY_HELP = ("space pause · r record · s screenshot · v reset 3D view · f smoothing ([ ] cutoff, - = beta) · "
-            "m model fit · q/Esc quit")
+KEY_HELP = ("space pause · ← → step · r record · s screenshot · v reset view · f smoothing ([ ] - = tune) · "
+            "m model fit · q quit")
 
 
 def finger_rgb(finger: int) -> tuple[int, int, int]:

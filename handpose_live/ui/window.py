@@ -102,6 +102,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         views.addWidget(self.depth_bar, 0)
         views.addWidget(self._build_3d(), 4)
         column.addLayout(views, 1)
+        column.addWidget(self._build_position_bar(), 0)
         column.addWidget(self._build_panel(), 0)
         self.setCentralWidget(central)
         # Key help sits in the status bar, apart from the panel: it can never cover the crop.
@@ -125,6 +126,19 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.view.addItem(self.depth_item)
         self.hand2d = Hand2D(self.view)
         return self.image_widget
+
+    def _build_position_bar(self) -> QtWidgets.QWidget:
+        """A replay's position: the shown frame of the file; dragging it seeks (hidden for cameras)."""
+        self.position_bar = QtWidgets.QSlider(QtCore.Qt.Horizontal)
+        self.position_bar.setFocusPolicy(QtCore.Qt.NoFocus)  # the arrow keys step frames, not the slider
+        self.position_bar.setToolTip("the replay's position: drag to seek; paused, ← → step one frame")
+        self.position_bar.sliderReleased.connect(self._seek_to_bar)
+        self.position_bar.hide()
+        return self.position_bar
+
+    def _seek_to_bar(self) -> None:
+        if self.engine is not None:
+            self.engine.seek(self.position_bar.value())
 
     def _build_3d(self) -> QtWidgets.QWidget:
         self.gl_view = gl.GLViewWidget()
@@ -168,6 +182,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.engine = engine
         self.latencies = latencies
         self.camera_range_mm = engine.source.depth_range_mm
+        count = engine.source.frame_count
+        if engine.can_seek and count:
+            self.position_bar.setRange(0, count - 1)
+            self.position_bar.show()
         self.hand_range_mm = hand_range_mm(self.camera_range_mm)
         self.depth_bar.set_hand_range(self.hand_range_mm)
         self._quit_at_end = quit_at_end
@@ -214,6 +232,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         # Where the hand really is: the 3D view is in the camera's frame, camera at the origin.
         self.hand3d.show(out)
         self.crop_view.show_crop(out.result.crop if found else None)
+        if out.index is not None and not self.position_bar.isSliderDown():
+            self.position_bar.setValue(out.index)
         self.shown_result = out.result
         if found and out.truth_mm is not None:
             self._truth_error = float(np.linalg.norm(out.joints_mm - out.truth_mm, axis=1).mean())
@@ -296,14 +316,17 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     # -- keys ------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        """space pause · r record · s screenshot · v reset view · f smoothing ([ ] cutoff, - = beta) · m model
-        fit · q/Esc quit."""
+        """space pause · ← → step (replays) · r record · s screenshot · v reset view · f smoothing ([ ] cutoff,
+        - = beta) · m model fit · q/Esc quit."""
         key = event.key()
         e = self.engine
         if key in (QtCore.Qt.Key_Q, QtCore.Qt.Key_Escape):
             self.close()
         elif key == QtCore.Qt.Key_Space and e is not None:
             e.set_paused(not e.paused)
+        elif key in (QtCore.Qt.Key_Left, QtCore.Qt.Key_Right) and e is not None and e.can_seek:
+            e.set_paused(True)  # stepping is for a held replay: an arrow while playing holds it first
+            e.step(1 if key == QtCore.Qt.Key_Right else -1)
         elif key == QtCore.Qt.Key_V:
             self.reset_view()
         elif key == QtCore.Qt.Key_F and e is not None:
