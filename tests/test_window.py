@@ -168,3 +168,18 @@ def test_a_replay_in_the_window_has_a_position_bar_and_the_arrows_step_it(qtbot,
         engine.stop()
         engine.join(timeout=10)
         source.close()
+
+
+def test_the_window_records_itself_as_an_animated_gif(tmp_path):
+    gif = tmp_path / "window.gif"
+    r = subprocess.run([sys.executable, "-m", "handpose_live.cli", "--max-frames", "24", "--gif", str(gif)],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0 and "frames to" in r.stderr, r.stderr
+    from PIL import Image
+
+    with Image.open(gif) as im:
+        assert im.size[0] == 640 and im.n_frames >= 2
+    from handpose_live.cli import main
+
+    assert main(["--headless", "--gif", str(tmp_path / "x.gif")]) == 2
+    assert main(["--gif", str(tmp_path / "x.png")]) == 2

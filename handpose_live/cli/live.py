@@ -48,6 +48,8 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                       "the left and right arrow keys step one frame back and forth")
     live.add_argument("--max-frames", type=positive_int, help="stop after this many processed frames")
     live.add_argument("--screenshot", type=Path, help="save the window as a PNG when the run ends")
+    live.add_argument("--gif", type=Path, help="record the window as an animated GIF (10 fps, 640 px wide, the first "
+                      "30 s), written when the window closes")
     live.add_argument("--record", type=Path, help="record the depth stream to this .bag while running")
     live.add_argument("--no-smoothing", action="store_true", help="show raw joints (no One Euro filter)")
     live.add_argument("--smoothing", metavar="MIN_CUTOFF,BETA", default="1.5,0.01",
@@ -92,9 +94,8 @@ def run_live(args: argparse.Namespace) -> int:
     options = LiveOptions(
         camera=args.camera, recording=args.bag, realsense=realsense, model=args.model, provider=args.provider,
         headless=args.headless, output=args.output, realtime=not args.no_realtime, loop=args.loop,
-        max_frames=args.max_frames, start_frame=args.start_frame,
-        screenshot=args.screenshot, record=args.record, smoothing=not args.no_smoothing, smoothing_filter=smoothing,
-        threads=args.threads, fit=not args.no_fit, hand=args.hand, profile=args.profile,
+        max_frames=args.max_frames, start_frame=args.start_frame, screenshot=args.screenshot, gif=args.gif,
+        record=args.record, smoothing=not args.no_smoothing, smoothing_filter=smoothing, threads=args.threads, fit=not args.no_fit, hand=args.hand, profile=args.profile,
         refine_profile=args.refine_profile)
     check_options(options)  # bad paths are reported before any server starts listening
     try:

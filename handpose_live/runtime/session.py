@@ -48,6 +48,7 @@ class LiveOptions:
     max_frames: int | None = None
     start_frame: int | None = None  # a replay starts at this frame of the file
     screenshot: Path | None = None
+    gif: Path | None = None  # record the window as an animated GIF
     record: Path | None = None
     smoothing: bool = True
     smoothing_filter: Smoothing = Smoothing()  # the One Euro filter's settings (--smoothing)
@@ -93,6 +94,17 @@ def check_options(options: LiveOptions) -> None:
             raise AppError(f"--screenshot must name a .png file, got {options.screenshot}")
         if problem := folder_problem(options.screenshot.parent):
             raise AppError(f"--screenshot {options.screenshot}: {problem}")
+    if options.gif is not None:
+        if options.headless:
+            raise AppError("--gif records the window; leave out --headless")
+        if options.gif.suffix.lower() != ".gif":
+            raise AppError(f"--gif must name a .gif file, got {options.gif}")
+        if problem := folder_problem(options.gif.parent):
+            raise AppError(f"--gif {options.gif}: {problem}")
+        try:
+            import PIL  # noqa: F401 - only whether it is there
+        except ImportError:
+            raise AppError("--gif needs Pillow (pip install pillow)") from None
     if options.record is not None:
         try:
             check_recording_path(options.record)

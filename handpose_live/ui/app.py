@@ -60,6 +60,10 @@ def run_window_app(options: LiveOptions, sinks: tuple[FrameSink, ...] = ()) -> i
             sink.publish(out)
         window.submit(out)
 
+    if options.gif is not None:
+        from handpose_live.ui.gif import GifRecorder
+
+        window.gif = GifRecorder(options.gif)
     engine = make_engine(options, source, estimator, on_output)
     window.attach(engine, latencies, quit_at_end=options.screenshot is not None or options.max_frames is not None,
                   screenshot=options.screenshot)
@@ -72,7 +76,10 @@ def run_window_app(options: LiveOptions, sinks: tuple[FrameSink, ...] = ()) -> i
         engine.stop()
         engine.join(timeout=5.0)
         close_parts(source, estimator, writer, options, sys.stderr)
-    return report(engine, time.perf_counter() - t0, latencies, sys.stderr, error=window.screenshot_error)
+    gif_error = window.gif.write() if window.gif is not None else None
+    note = None if window.gif is None or gif_error else f"wrote {len(window.gif.frames)} frames to {options.gif}"
+    return report(engine, time.perf_counter() - t0, latencies, sys.stderr, note=note,
+                  error=window.screenshot_error or gif_error)
 
 
 def run_live(options: LiveOptions, sinks: tuple[FrameSink, ...] = ()) -> int:

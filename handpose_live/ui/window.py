@@ -70,6 +70,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.hand_range_mm = hand_range_mm(None)
         self.latencies = None
         self.screenshot_error: str | None = None
+        self.gif = None  # a ui.gif.GifRecorder with --gif
         self._screenshot: Path | None = None
         self._quit_at_end = False
         self._ended = False
@@ -220,6 +221,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.latencies.add(out, t)
         self.frames_shown += 1
         self._update_overlay()
+        if self.gif is not None and self.gif.due():
+            self.gif.add(self.grab_window())
 
     # -- drawing ---------------------------------------------------------------------------------
     def _draw(self, out: FrameOutput) -> None:
@@ -297,11 +300,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._say(f"end of {self.source_name} (q to quit)")
         self._update_overlay(force=True)
 
-    def save_screenshot(self, path: Path) -> bool:
-        """Save the whole window (3D view included) as a PNG, its text as of now."""
-        # The panel is refreshed at OVERLAY_HZ: without this the shot could show older numbers.
-        self._update_overlay(force=True)
-        QtWidgets.QApplication.processEvents()
+    def grab_window(self) -> QtGui.QImage:
+        """The whole window as shown, the 3D view included."""
         shot = self.grab().toImage()
         # grab() redirects the QPainter that draws the 3D view's labels into the shot, where the GL
         # image then covers them; the GL widget's own framebuffer has both, so it is laid on top.
@@ -309,6 +309,14 @@ class LiveWindow(QtWidgets.QMainWindow):
         painter.drawImage(QtCore.QRect(self.gl_view.mapTo(self, QtCore.QPoint(0, 0)), self.gl_view.size()),
                           self.gl_view.grabFramebuffer())
         painter.end()
+        return shot
+
+    def save_screenshot(self, path: Path) -> bool:
+        """Save the whole window (3D view included) as a PNG, its text as of now."""
+        # The panel is refreshed at OVERLAY_HZ: without this the shot could show older numbers.
+        self._update_overlay(force=True)
+        QtWidgets.QApplication.processEvents()
+        shot = self.grab_window()
         if not shot.save(str(path)):
             self.screenshot_error = f"could not write the screenshot {path}"
             return False
