@@ -12,6 +12,7 @@ from handpose_live.runtime.engine import FrameOutput
 from handpose_live.stream.message import frame_message, hello_message
 
 START_TIMEOUT_S = 5.0
+DRAIN_S = 1.0  # at close, how long the last frames may take to reach their clients
 
 
 class StreamError(Exception):
@@ -78,10 +79,10 @@ class WebSocketStream:
 
         client = _Client()
         self.connections += 1
+        self._clients.add(client)  # from now on it is offered every frame, the first one too
         try:
             await self._hello_ready.wait()
             await ws.send(self._hello)
-            self._clients.add(client)
             receiving = asyncio.ensure_future(ws.wait_closed())
             while not receiving.done():
                 waiting = asyncio.ensure_future(client.ready.wait())
@@ -118,8 +119,18 @@ class WebSocketStream:
         for c in self._clients:
             c.offer(text)
 
+    async def _drain_then_stop(self) -> None:
+        # The last frames still waiting for their clients go out first (for at most a second).
+        deadline = time.monotonic() + DRAIN_S
+        while any(c.text is not None for c in self._clients) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        self._stop.set()
+
     def close(self) -> None:
-        """Stop the server and close every connection."""
+        """Send what is still waiting, stop the server and close every connection."""
         if self._thread.is_alive() and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+            try:
+                asyncio.run_coroutine_threadsafe(self._drain_then_stop(), self._loop)
+            except RuntimeError:  # the loop has already ended
+                return
             self._thread.join(timeout=START_TIMEOUT_S)
