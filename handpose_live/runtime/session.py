@@ -87,20 +87,16 @@ def check_options(options: LiveOptions) -> None:
             raise AppError(f"--output must end in .jsonl or .csv, got {options.output}")
         if problem := folder_problem(options.output.parent):
             raise AppError(f"--output {options.output}: {problem}")
-    if options.screenshot is not None:
+    for flag, path, suffix in (("--screenshot", options.screenshot, ".png"), ("--gif", options.gif, ".gif")):
+        if path is None:
+            continue
         if options.headless:
-            raise AppError("--screenshot needs the window; leave out --headless")
-        if options.screenshot.suffix.lower() != ".png":
-            raise AppError(f"--screenshot must name a .png file, got {options.screenshot}")
-        if problem := folder_problem(options.screenshot.parent):
-            raise AppError(f"--screenshot {options.screenshot}: {problem}")
+            raise AppError(f"{flag} needs the window; leave out --headless")
+        if path.suffix.lower() != suffix:
+            raise AppError(f"{flag} must name a {suffix} file, got {path}")
+        if problem := folder_problem(path.parent):
+            raise AppError(f"{flag} {path}: {problem}")
     if options.gif is not None:
-        if options.headless:
-            raise AppError("--gif records the window; leave out --headless")
-        if options.gif.suffix.lower() != ".gif":
-            raise AppError(f"--gif must name a .gif file, got {options.gif}")
-        if problem := folder_problem(options.gif.parent):
-            raise AppError(f"--gif {options.gif}: {problem}")
         try:
             import PIL  # noqa: F401 - only whether it is there
         except ImportError:
