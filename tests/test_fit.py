@@ -259,3 +259,27 @@ def test_the_fit_line_says_the_side_and_how_sure():
                        handedness_score=0.83)
     assert "right hand (83% sure) · confidence 0.90" in fit_line(True, r, 3.0)
     assert "right hand · confidence" in fit_line(True, replace(r, handedness_score=None), 3.0)
+
+
+def test_the_fit_sees_the_hand_and_not_the_wall_close_behind_it(monkeypatch):
+    from conftest import open_hand_facing_camera
+
+    from handpose_live.fit import points
+    from handpose_live.fit.points import hand_points, near_bones
+    from handpose_live.synthetic.render import Plane, render_depth
+
+    joints, fdir = open_hand_facing_camera(450.0)
+    z = float(np.median(joints[:, 2]))
+    depth = render_depth(joints, VGA, forearm_direction=fdir, forearm_length_mm=120.0,
+                         planes=(Plane((0.0, 0.0, 1.0), z + 90.0),))  # inside the 250 mm cube
+    obs = hand_points(depth, VGA, joints[9], 250.0, joints, 100000)
+    assert obs.points[:, 2].max() < z + 60.0 and near_bones(obs.points, joints, 30.0).all()
+    # A thumb the start puts 50 mm off is still seen: it joins the palm as one surface.
+    start = joints.copy()
+    start[2:5] += np.array([50.0, 0.0, 0.0])
+    tip_bone = np.repeat(joints[3:4], 21, axis=0)  # every bone collapsed onto the thumb's IP, but IP → tip
+    tip_bone[4] = joints[4]
+    seen = near_bones(hand_points(depth, VGA, joints[9], 250.0, start, 100000).points, tip_bone, 12.0).sum()
+    assert seen >= 0.8 * near_bones(obs.points, tip_bone, 12.0).sum() > 0
+    monkeypatch.setattr(points, "NEAR_BONES_MM", None)  # the whole cube: the wall's points too
+    assert hand_points(depth, VGA, joints[9], 250.0, joints, 100000).points[:, 2].max() > z + 85.0
