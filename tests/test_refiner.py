@@ -90,3 +90,21 @@ def test_refiner_export_and_estimator_use(refiner_run, tiny_onnx, tmp_path, vga)
         HandPoseEstimator(EstimatorOptions(model_path=tmp_path / "refiner.onnx", refiner_path=None, provider="cpu"))
     with pytest.raises(ModelError, match="not a centre-refiner"):
         HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=tiny_onnx, provider="cpu"))
+
+
+def test_export_writes_the_weights_another_run_starts_from(refiner_run, tmp_path):
+    from dataclasses import replace
+
+    from handpose_live.cli import main
+
+    out, settings, _ = refiner_run
+    weights = tmp_path / "com_refiner.pt"
+    assert main(["export", "--checkpoint", str(out / CHECKPOINT), "--out", str(tmp_path / "r.onnx"),
+                 "--weights", str(weights)]) == 0
+    saved = torch.load(weights, weights_only=False)
+    assert saved["architecture"] == "com_refiner" and "optimizer" not in saved
+    train_refiner(replace(settings, out_dir=str(tmp_path / "next"), steps=1, val_every=1, init=str(weights)),
+                  progress=False)
+    assert main(["export", "--checkpoint", str(out / CHECKPOINT), "--out", str(tmp_path / "r2.onnx"),
+                 "--weights", str(weights)]) == 2  # exists: --force replaces it
+    assert not (tmp_path / "r2.onnx").exists()  # refused before anything was written

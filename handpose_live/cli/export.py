@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from handpose_live.cli.common import add_command, needs_torch, positive_int
+from handpose_live.cli.common import UsageError, add_command, needs_torch, positive_int
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +27,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--opset", type=int, default=17, choices=range(17, 21), metavar="17-20", help="ONNX opset")
     ex.add_argument("--fp16", action="store_true", help="half-precision weights and activations (for GPUs)")
     ex.add_argument("--force", action="store_true", help="replace an existing file, even a shipped model")
+    ex.add_argument("--weights", type=Path, metavar="OUT.pt",
+                    help="also write the checkpoint's weights and configuration, without the optimiser state (what "
+                    "train --init and train-refiner --init start from, e.g. models/com_refiner.pt)")
 
     qu = add_command(
         sub, "quantize", help="make an int8 copy of an exported model for faster CPU inference",
@@ -66,6 +69,8 @@ def run_export(args: argparse.Namespace) -> int:
         from handpose_live.model.export import export_model
     except ImportError:
         raise needs_torch("export") from None
+    if args.weights is not None and args.weights.exists() and not args.force:
+        raise UsageError(f"{args.weights} already exists; add --force to replace it")  # before anything is written
     r = export_model(args.checkpoint, args.out, args.opset, args.fp16, args.force)
     print(f"Wrote {r.path}: {r.info.architecture}, opset {args.opset}{', fp16' if args.fp16 else ''}, "
           f"cube {r.info.cube_mm:g} mm")
@@ -73,6 +78,11 @@ def run_export(args: argparse.Namespace) -> int:
           f"{'ok' if r.parity_ok else 'TOO LARGE'}")
     if r.int8_path is not None:
         print(f"Remade its int8 copy {r.int8_path}, which runs on the CPU")
+    if args.weights is not None and r.parity_ok:
+        from handpose_live.training.common import save_weights
+
+        save_weights(args.checkpoint, args.weights, args.force)
+        print(f"Wrote the weights to {args.weights}")
     return 0 if r.parity_ok else 1
 
 

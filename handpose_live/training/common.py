@@ -47,6 +47,18 @@ class CheckpointError(UserError):
     """A file that is missing or is not a checkpoint written by a handpose-live training loop."""
 
 
+def save_weights(checkpoint: Path, out: Path, force: bool = False) -> None:
+    """Write `checkpoint`'s network (architecture, weights, configuration, settings) to `out`, without
+    the optimiser state: the file another run starts from (`--init`). CheckpointError for a bad
+    checkpoint or an existing `out` without `force`."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise CheckpointError(f"{out} already exists; add --force to replace it")
+    load_trained(checkpoint)  # one sentence for a file that is not a checkpoint
+    ckpt = load_checkpoint(checkpoint)
+    save_atomic({k: ckpt[k] for k in ("architecture", "model", "config", "settings") if k in ckpt}, out)
+
+
 def load_trained(checkpoint: Path) -> tuple[JGRP2O | ComRefiner, dict]:
     """The network of a training checkpoint (eval mode, CPU) and the checkpoint's settings; raises
     CheckpointError for a missing, foreign, truncated or damaged file."""
