@@ -24,7 +24,8 @@ def test_targets_parse_and_default_to_this_machine_only():
     assert parse_target("udp://192.168.1.5:5005") == StreamTarget("udp", "192.168.1.5", 5005)
     assert str(parse_target("udp://[::1]:5005")) == "udp://[::1]:5005"
     for bad, says in (("tcp://x:1", "expected udp://"), ("ws://localhost", "give a port"),
-                      ("udp://127.0.0.1:0", "real port"), ("ws://h:99999", "give a port")):
+                      ("udp://127.0.0.1:0", "real port"), ("osc://127.0.0.1:0", "real port"),
+                      ("ws://h:99999", "give a port")):
         with pytest.raises(ValueError, match=says):
             parse_target(bad)
 
@@ -82,7 +83,7 @@ def test_frames_reach_a_websocket_client_and_a_udp_receiver():
 
 def test_bad_streams_are_one_sentence_before_anything_runs(capsys):
     assert main(["--headless", "--max-frames", "1", "--stream", "http://x:1"]) == 2
-    assert "expected udp://HOST:PORT or ws://HOST:PORT" in capsys.readouterr().err
+    assert "expected udp://HOST:PORT, ws://HOST:PORT or osc://HOST:PORT" in capsys.readouterr().err
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen()
@@ -92,3 +93,46 @@ def test_bad_streams_are_one_sentence_before_anything_runs(capsys):
         busy.close()
     err = capsys.readouterr().err
     assert code != 0 and "cannot serve WebSockets on 127.0.0.1" in err and "Traceback" not in err
+
+
+def _osc_decode(data: bytes) -> tuple[str, list]:
+    """An OSC message's address and arguments (the test's own reader of OSC 1.0)."""
+    import struct
+
+    def string(at: int) -> tuple[str, int]:
+        end = data.index(b"\0", at)
+        return data[at:end].decode(), (end + 4) & ~3
+
+    address, at = string(0)
+    tags, at = string(at)
+    args = []
+    for t in tags[1:]:
+        if t == "s":
+            value, at = string(at)
+        else:
+            value, at = struct.unpack(">i" if t == "i" else ">f", data[at:at + 4])[0], at + 4
+        args.append(value)
+    return address, args
+
+
+def test_osc_messages_reach_a_receiver():
+    from handpose_live.stream.osc import OscStream
+
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5.0)
+    osc = OscStream("127.0.0.1", receiver.getsockname()[1])
+    stdout = io.StringIO()
+    try:
+        assert run_headless(LiveOptions(headless=True, realtime=False, max_frames=2), stdout, io.StringIO(),
+                            sinks=(osc,)) == 0
+        got = [_osc_decode(receiver.recv(65536)) for _ in range(6)]
+    finally:
+        osc.close()
+        receiver.close()
+    line = json.loads(stdout.getvalue().splitlines()[-1])
+    frame = [a for addr, a in got if addr == "/handpose/frame"][-1]
+    joints = [a for addr, a in got if addr == "/handpose/joints"][-1]
+    assert frame[0] == line["frame"] and frame[1] == 1 and frame[3] in ("left", "right")
+    assert len(joints) == 63 and abs(joints[8 * 3 + 2] - line["joints_mm"][8][2]) < 0.1
+    assert sum(addr == "/handpose/joints_px" for addr, _ in got) == 2

@@ -65,7 +65,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--stream", action="append", default=[], metavar="URL",
                       help="also send every frame's joints to other programs (repeatable): udp://HOST:PORT sends one "
                       "JSON datagram per frame there; ws://HOST:PORT serves them over WebSocket to any number of "
-                      "clients. A missing host is 127.0.0.1 (this machine only): other machines can connect only if "
+                      "clients; osc://HOST:PORT sends Open Sound Control messages (/handpose/joints …). A missing host is 127.0.0.1 (this machine only): other machines can connect only if "
                       "you name the address to bind, e.g. ws://0.0.0.0:8765. The messages are in the README")
     live.add_argument("--web", metavar="[HOST:]PORT",
                       help="serve the browser viewer (the live 3D skeleton, FPS and latency) at http://HOST:PORT/; "

@@ -1,4 +1,4 @@
-"""`--stream` values, udp://HOST:PORT (send to) and ws://HOST:PORT (serve on), and `--web
+"""`--stream` values, udp://HOST:PORT and osc://HOST:PORT (send to), ws://HOST:PORT (serve on), and `--web
 [HOST:]PORT`; a missing host is the loopback address, so that nothing is reachable from other
 machines unless asked for. `open_streams` starts them all."""
 from __future__ import annotations
@@ -7,11 +7,12 @@ import socket
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from handpose_live.stream.osc import OscStream
 from handpose_live.stream.udp import UdpStream
 from handpose_live.stream.web import WebViewer
 from handpose_live.stream.websocket import StreamError, WebSocketStream
 
-SCHEMES = ("udp", "ws")
+SCHEMES = ("udp", "ws", "osc")
 LOOPBACK = "127.0.0.1"
 
 
@@ -29,18 +30,18 @@ class StreamTarget:
 
 
 def parse_target(text: str) -> StreamTarget:
-    """A StreamTarget from udp://HOST:PORT or ws://HOST:PORT; ValueError with one sentence."""
+    """A StreamTarget from udp://, ws:// or osc://HOST:PORT; ValueError with one sentence."""
     parts = urlsplit(text)
     if parts.scheme not in SCHEMES or parts.path not in ("", "/") or parts.query:
-        raise ValueError(f"--stream {text}: expected udp://HOST:PORT or ws://HOST:PORT")
+        raise ValueError(f"--stream {text}: expected udp://HOST:PORT, ws://HOST:PORT or osc://HOST:PORT")
     try:
         port = parts.port
     except ValueError:
         port = None
     if port is None:
         raise ValueError(f"--stream {text}: give a port, e.g. {parts.scheme}://127.0.0.1:8765")
-    if parts.scheme == "udp" and port == 0:
-        raise ValueError(f"--stream {text}: a UDP target needs a real port, not 0")
+    if parts.scheme != "ws" and port == 0:
+        raise ValueError(f"--stream {text}: a target to send to needs a real port, not 0")
     return StreamTarget(parts.scheme, parts.hostname or LOOPBACK, port)
 
 
@@ -56,7 +57,7 @@ def parse_web(text: str) -> StreamTarget:
 class Streams:
     """The running streams of a session: the sinks every frame goes to, and the web viewer."""
 
-    sinks: list[UdpStream | WebSocketStream] = field(default_factory=list)
+    sinks: list[UdpStream | WebSocketStream | OscStream] = field(default_factory=list)
     viewer: WebViewer | None = None
     lines: list[str] = field(default_factory=list)  # what was started, for the terminal
 
@@ -81,10 +82,10 @@ def open_streams(targets: tuple[StreamTarget, ...], web: StreamTarget | None = N
                 streams.sinks.append(ws)
             else:
                 try:
-                    streams.sinks.append(UdpStream(t.host, t.port))
+                    streams.sinks.append((UdpStream if t.scheme == "udp" else OscStream)(t.host, t.port))
                 except socket.gaierror:
                     raise StreamError(f"--stream {t}: host {t.host} not found") from None
-                streams.lines.append(f"streaming to {t}")
+                streams.lines.append(f"streaming to {t}" + (" (OSC)" if t.scheme == "osc" else ""))
         if web is not None:
             served = [s for s in streams.sinks if isinstance(s, WebSocketStream)]
             if not served:
