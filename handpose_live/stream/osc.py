@@ -8,12 +8,12 @@ Pure Data, SuperCollider). Per processed frame, one bundle-free message each:
 Written by hand (OSC 1.0: padded strings, big-endian int32 / float32); sent without waiting."""
 from __future__ import annotations
 
-import socket
 import struct
 
 import numpy as np
 
 from handpose_live.runtime.engine import FrameOutput
+from handpose_live.stream.udp import DatagramSender
 
 
 def _string(text: str) -> bytes:
@@ -35,35 +35,16 @@ def osc_message(address: str, *args: int | float | str) -> bytes:
     return _string(address) + _string(tags) + body
 
 
-class OscStream:
+class OscStream(DatagramSender):
     """Sends each frame as OSC messages to `host:port`."""
-
-    def __init__(self, host: str, port: int):
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
-        self.address = address
-        self._sock = socket.socket(family, kind, proto)
-        self._sock.setblocking(False)
-        self.sent = 0
-        self.lost = 0
 
     def publish(self, out: FrameOutput) -> None:
         """Send this frame's messages."""
         r = out.result
         found = bool(r.hand_found)
-        self._send(osc_message("/handpose/frame", int(out.frame.frame_number), int(found),
-                               -1.0 if r.confidence is None or not found else float(r.confidence),
-                               (r.handedness or "") if found else ""))
+        self.send(osc_message("/handpose/frame", int(out.frame.frame_number), int(found),
+                              -1.0 if r.confidence is None or not found else float(r.confidence),
+                              (r.handedness or "") if found else ""))
         if found:
-            self._send(osc_message("/handpose/joints", *np.asarray(out.joints_mm, np.float64).ravel()))
-            self._send(osc_message("/handpose/joints_px", *np.asarray(out.joints_px, np.float64).ravel()))
-
-    def _send(self, data: bytes) -> None:
-        try:
-            self._sock.sendto(data, self.address)
-            self.sent += 1
-        except OSError:
-            self.lost += 1
-
-    def close(self) -> None:
-        """Close the socket."""
-        self._sock.close()
+            self.send(osc_message("/handpose/joints", *np.asarray(out.joints_mm, np.float64).ravel()))
+            self.send(osc_message("/handpose/joints_px", *np.asarray(out.joints_px, np.float64).ravel()))

@@ -13,29 +13,22 @@ from handpose_live.stream.message import frame_message, hello_message
 HELLO_EVERY_S = 1.0
 
 
-class UdpStream:
-    """Sends each frame as one datagram to `host:port`."""
+class DatagramSender:
+    """A non-blocking UDP socket aimed at `host:port` (socket.gaierror for a host not found); what
+    the JSON and the OSC streams send through."""
 
     def __init__(self, host: str, port: int):
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
         self.address = address
         self._sock = socket.socket(family, kind, proto)
         self._sock.setblocking(False)
-        self._last_hello = -float("inf")
         self.sent = 0
         self.lost = 0  # datagrams the socket refused (a full buffer, nobody listening on loopback)
 
-    def publish(self, out: FrameOutput) -> None:
-        """Send this frame (and a hello when one is due)."""
-        now = time.perf_counter()
-        if now - self._last_hello >= HELLO_EVERY_S:
-            self._send(hello_message(out.frame.intrinsics))
-            self._last_hello = now
-        self._send(frame_message(out, now))
-
-    def _send(self, message: dict) -> None:
+    def send(self, data: bytes) -> None:
+        """Send one datagram now, or count it lost; never waits."""
         try:
-            self._sock.sendto(json.dumps(message).encode(), self.address)
+            self._sock.sendto(data, self.address)
             self.sent += 1
         except OSError:  # BlockingIOError, ConnectionRefusedError of an earlier datagram, ...
             self.lost += 1
@@ -43,3 +36,19 @@ class UdpStream:
     def close(self) -> None:
         """Close the socket."""
         self._sock.close()
+
+
+class UdpStream(DatagramSender):
+    """Sends each frame as one JSON datagram to `host:port`."""
+
+    def __init__(self, host: str, port: int):
+        super().__init__(host, port)
+        self._last_hello = -float("inf")
+
+    def publish(self, out: FrameOutput) -> None:
+        """Send this frame (and a hello when one is due)."""
+        now = time.perf_counter()
+        if now - self._last_hello >= HELLO_EVERY_S:
+            self.send(json.dumps(hello_message(out.frame.intrinsics)).encode())
+            self._last_hello = now
+        self.send(json.dumps(frame_message(out, now)).encode())
