@@ -38,12 +38,12 @@ class HandPoints:
 
 
 @njit
-def _near_bones(points: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
-    """(N,) whether each point is within `radius` mm of one of the segments a[k]–b[k]."""
-    out = np.zeros(points.shape[0], np.bool_)
-    r2 = radius * radius
+def _bone_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,) distance (mm) of each point to the nearest of the segments a[k]–b[k]."""
+    out = np.empty(points.shape[0])
     for i in range(points.shape[0]):
         px, py, pz = points[i, 0], points[i, 1], points[i, 2]
+        best = np.inf
         for k in range(a.shape[0]):
             dx, dy, dz = b[k, 0] - a[k, 0], b[k, 1] - a[k, 1], b[k, 2] - a[k, 2]
             qx, qy, qz = px - a[k, 0], py - a[k, 1], pz - a[k, 2]
@@ -51,9 +51,8 @@ def _near_bones(points: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float)
             t = (qx * dx + qy * dy + qz * dz) / dd if dd > 1e-9 else 0.0
             t = min(max(t, 0.0), 1.0)
             ex, ey, ez = qx - t * dx, qy - t * dy, qz - t * dz
-            if ex * ex + ey * ey + ez * ez < r2:
-                out[i] = True
-                break
+            best = min(best, ex * ex + ey * ey + ez * ez)
+        out[i] = np.sqrt(best)
     return out
 
 
@@ -82,10 +81,15 @@ def _grow(window: np.ndarray, seeds: np.ndarray, allowed: np.ndarray, max_step: 
     return out
 
 
+def bone_distance(points: np.ndarray, joints: np.ndarray) -> np.ndarray:
+    """(N,) distance (mm) of each point to the nearest bone of the skeleton `joints` (21, 3)."""
+    j = np.ascontiguousarray(joints, np.float64)
+    return _bone_distance(np.ascontiguousarray(points, np.float64), j[_BONE_A], j[_BONE_B])
+
+
 def near_bones(points: np.ndarray, joints: np.ndarray, radius_mm: float) -> np.ndarray:
     """(N,) whether each point lies within `radius_mm` of a bone of the skeleton `joints` (21, 3)."""
-    j = np.ascontiguousarray(joints, np.float64)
-    return _near_bones(np.ascontiguousarray(points, np.float64), j[_BONE_A], j[_BONE_B], float(radius_mm))
+    return bone_distance(points, joints) < radius_mm
 
 
 def hand_points(depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndarray, cube_mm: float,
@@ -114,8 +118,9 @@ def hand_points(depth_mm: np.ndarray, intrinsics: Intrinsics, center_mm: np.ndar
         keep = (pts - wrist) @ (along / norm) > -FOREARM_MARGIN_MM
         if NEAR_BONES_MM is not None:
             seeds, allowed = np.zeros_like(mask), np.zeros_like(mask)
-            seeds[vv, uu] = keep & near_bones(pts, start_joints, NEAR_BONES_MM)
-            allowed[vv, uu] = keep & near_bones(pts, start_joints, REACH_MM)
+            distance_mm = bone_distance(pts, start_joints)  # once, for both radii
+            seeds[vv, uu] = keep & (distance_mm < NEAR_BONES_MM)
+            allowed[vv, uu] = keep & (distance_mm < REACH_MM)
             if seeds.sum() >= MIN_SEEDS:  # else the start is nowhere near the depth: the whole cube it is
                 keep = _grow(window, seeds, allowed, SURFACE_STEP_MM)[vv, uu]
         mask[vv[~keep], uu[~keep]] = False
