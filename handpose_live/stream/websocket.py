@@ -42,8 +42,6 @@ class WebSocketStream:
         self._hello: str | None = None
         self._hello_ready: asyncio.Event | None = None
         self._clients: set[_Client] = set()
-        self.dropped = 0  # frames skipped by clients that have gone
-        self.connections = 0  # clients that have connected in all
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         started = threading.Event()
@@ -78,7 +76,6 @@ class WebSocketStream:
         from websockets.exceptions import ConnectionClosed
 
         client = _Client()
-        self.connections += 1
         self._clients.add(client)  # from now on it is offered every frame, the first one too
         try:
             await self._hello_ready.wait()
@@ -96,12 +93,6 @@ class WebSocketStream:
             pass
         finally:
             self._clients.discard(client)
-            self.dropped += client.dropped
-
-    @property
-    def clients(self) -> int:
-        """Clients connected now."""
-        return len(self._clients)
 
     def publish(self, out: FrameOutput) -> None:
         """Offer this frame to every client (never blocks: the server's thread does the sending)."""
