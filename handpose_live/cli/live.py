@@ -65,8 +65,9 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--stream", action="append", default=[], metavar="URL",
                       help="also send every frame's joints to other programs (repeatable): udp://HOST:PORT sends one "
                       "JSON datagram per frame there; ws://HOST:PORT serves them over WebSocket to any number of "
-                      "clients; osc://HOST:PORT sends Open Sound Control messages (/handpose/joints …). A missing host is 127.0.0.1 (this machine only): other machines can connect only if "
-                      "you name the address to bind, e.g. ws://0.0.0.0:8765. The messages are in the README")
+                      "clients; osc://HOST:PORT sends Open Sound Control messages (/handpose/joints …). A missing "
+                      "host is 127.0.0.1 (this machine only): other machines can connect only if you name the "
+                      "address to bind, e.g. ws://0.0.0.0:8765. The messages are in the README")
     live.add_argument("--web", metavar="[HOST:]PORT",
                       help="serve the browser viewer (the live 3D skeleton, FPS and latency) at http://HOST:PORT/; "
                       "HOST defaults to 127.0.0.1 (this machine only); it reads the first ws:// --stream, or one of "
@@ -95,8 +96,8 @@ def run_live(args: argparse.Namespace) -> int:
         camera=args.camera, recording=args.bag, realsense=realsense, model=args.model, provider=args.provider,
         headless=args.headless, output=args.output, realtime=not args.no_realtime, loop=args.loop,
         max_frames=args.max_frames, start_frame=args.start_frame, screenshot=args.screenshot, gif=args.gif,
-        record=args.record, smoothing=not args.no_smoothing, smoothing_filter=smoothing, threads=args.threads, fit=not args.no_fit, hand=args.hand, profile=args.profile,
-        refine_profile=args.refine_profile)
+        record=args.record, smoothing=not args.no_smoothing, smoothing_filter=smoothing, threads=args.threads,
+        fit=not args.no_fit, hand=args.hand, profile=args.profile, refine_profile=args.refine_profile)
     check_options(options)  # bad paths are reported before any server starts listening
     try:
         streams = open_streams(targets, web)

@@ -23,8 +23,9 @@ class WebViewer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # the name http.server calls
                 path = self.path.split("?")[0]
-                body, kind = {"/": (page, "text/html; charset=utf-8"), "/index.html": (page, "text/html; charset=utf-8"),
-                              "/config.json": (config, "application/json")}.get(path, (None, None))
+                html = (page, "text/html; charset=utf-8")
+                body, kind = {"/": html, "/index.html": html, "/config.json": (config, "application/json")}.get(
+                    path, (None, None))
                 if body is None:
                     self.send_error(404)
                     return

@@ -28,7 +28,15 @@ from handpose_live.types import HandPoseResult
 from handpose_live.ui.hand_items import Hand2D, Hand3D
 from handpose_live.ui.overlay import KEY_HELP, calibration_line, depth_to_gray, guidance_line, overlay_text
 from handpose_live.ui.scene3d import CameraScene
-from handpose_live.ui.widgets import CropView, DepthBar, FingerLegend, available_geometry, fit_to_screen, mono_font, stamp
+from handpose_live.ui.widgets import (
+    CropView,
+    DepthBar,
+    FingerLegend,
+    available_geometry,
+    fit_to_screen,
+    mono_font,
+    stamp,
+)
 
 NEAR_MM, FAR_MM = 150.0, 1200.0
 NO_DATA_RGB = (28, 32, 52)
