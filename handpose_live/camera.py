@@ -76,6 +76,15 @@ KNOWN_CAMERAS: dict[str, Intrinsics] = {
     "kinect_v1_nyu": Intrinsics(588.03, 587.07, 320.0, 240.0, 640, 480),
     "senz3d_icvl": Intrinsics(240.99, 240.96, 160.0, 120.0, 320, 240),
     "azure_kinect_nfov": Intrinsics(504.0, 504.0, 319.5, 331.5, 640, 576),  # NFOV unbinned, typical unit
+    # A D435's depth at 640×480 as librealsense reports it (realsense-ros issue 2788); the D455 has the
+    # same 87°×58° depth field of view and the same 640×480 geometry.
+    "realsense_d435": Intrinsics(384.2, 384.2, 319.5, 236.4, 640, 480),
+    "realsense_d455": Intrinsics(384.2, 384.2, 319.5, 236.4, 640, 480),
+    # L515 at 640×480 from its makers' 70°×55° field of view.
+    "realsense_l515": Intrinsics(458.0, 458.0, 319.5, 239.5, 640, 480),
+    # Orbbec Femto Bolt / Mega: the Azure Kinect's depth camera; its NFOV 640×576 image seen through
+    # the central 640×480 window, so that it renders at the generator's 4:3 sizes.
+    "orbbec_femto_nfov": Intrinsics(504.0, 504.0, 319.5, 283.5, 640, 480),
 }
 
 # Where each camera gives depth (mm): nearer or farther pixels read 0. SR305, SR300 and NYU's Kinect
@@ -88,6 +97,10 @@ CAMERA_RANGE_MM: dict[str, tuple[float, float]] = {
     "kinect_v1_nyu": (400.0, 2000.0),
     "senz3d_icvl": (150.0, 1000.0),
     "azure_kinect_nfov": (500.0, 3860.0),
+    "realsense_d435": (280.0, 3000.0),
+    "realsense_d455": (520.0, 6000.0),
+    "realsense_l515": (250.0, 9000.0),
+    "orbbec_femto_nfov": (500.0, 3860.0),
 }
 # Where the network and the fit work best (the synthetic front views' 200-800 mm), within what the
 # camera sees: the live window's "too close" / "too far" guidance.
@@ -96,8 +109,9 @@ HAND_RANGE_MM = (200.0, 800.0)
 # no real frames of them were measured): D435 / D455 from 280 / 520 mm at 848×480, L515 from 250 mm.
 LIVE_CAMERA_RANGE_MM: dict[str, tuple[float, float]] = {
     "SR305": CAMERA_RANGE_MM["realsense_sr305"], "SR300": CAMERA_RANGE_MM["realsense_sr300"],
-    "D415": CAMERA_RANGE_MM["realsense_d415"], "D435": (280.0, 3000.0), "D455": (520.0, 6000.0),
-    "L515": (250.0, 9000.0), "Azure Kinect": CAMERA_RANGE_MM["azure_kinect_nfov"],
+    "D415": CAMERA_RANGE_MM["realsense_d415"], "D435": CAMERA_RANGE_MM["realsense_d435"],
+    "D455": CAMERA_RANGE_MM["realsense_d455"], "L515": CAMERA_RANGE_MM["realsense_l515"],
+    "Azure Kinect": CAMERA_RANGE_MM["azure_kinect_nfov"], "Femto": CAMERA_RANGE_MM["orbbec_femto_nfov"],
 }
 
 
@@ -120,4 +134,5 @@ def live_camera_range_mm(name: str) -> tuple[float, float] | None:
 CAMERA_SENSOR: dict[str, str] = {
     "realsense_sr305": "structured_light", "realsense_sr300": "structured_light", "realsense_d415": "stereo",
     "kinect_v1_nyu": "structured_light", "senz3d_icvl": "tof", "azure_kinect_nfov": "tof",
+    "realsense_d435": "stereo", "realsense_d455": "stereo", "realsense_l515": "tof", "orbbec_femto_nfov": "tof",
 }

@@ -1,6 +1,6 @@
 """Run the estimator with the hand-model fit on every real frame of ../shared/data/realdata; draw and score network vs fit.
 
-    python scripts/real_frames.py ../shared/data/realdata OUT_DIR
+    python scripts/real_frames.py ../shared/data/realdata OUT_DIR [--model NET.onnx]
 
 Sets: SR305 (19 unlabelled right-hand frames, 0.125 mm per count), NYU test frame 1 (depth = G << 8 | B,
 labels: line 1 of ../benchmarks/groundtruth/nyu), FPHA put_salt (84 egocentric SR300 frames, 21-joint labels
@@ -235,10 +235,10 @@ def summarise(name: str, rows: list[dict]) -> dict:
     return out
 
 
-def main(root: Path, out: Path) -> None:
-    """Estimate, draw and score every real frame under `root` into `out`."""
+def main(root: Path, out: Path, model: Path | None = None) -> None:
+    """Estimate, draw and score every real frame under `root` into `out` (with `model`, or the shipped network)."""
     frames = load_frames(root)
-    est = HandPoseEstimator(EstimatorOptions(tracking=False, fit=True))
+    est = HandPoseEstimator(EstimatorOptions(model_path=model, tracking=False, fit=True))
     est.estimate(frames[0].depth_mm, frames[0].intr)  # warm-up, not scored: the fit's first call compiles/loads numba
     rows: dict[str, list[dict]] = {}
     tiles: dict[str, list[np.ndarray]] = {}
@@ -282,11 +282,17 @@ def check_paths(root: Path, out: Path) -> str | None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        print("usage: python scripts/real_frames.py ../shared/data/realdata OUT_DIR", file=sys.stderr)
+    args = sys.argv[1:]
+    net = None
+    if len(args) == 4 and args[2] == "--model":
+        net, args = Path(args[3]), args[:2]
+    if len(args) != 2:
+        print("usage: python scripts/real_frames.py ../shared/data/realdata OUT_DIR [--model NET.onnx]", file=sys.stderr)
         sys.exit(2)
-    problem = check_paths(Path(sys.argv[1]), Path(sys.argv[2]))
+    problem = check_paths(Path(args[0]), Path(args[1]))
+    if problem is None and net is not None and not net.is_file():
+        problem = f"--model {net} is not a file."
     if problem:
         print(problem, file=sys.stderr)
         sys.exit(2)
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(args[0]), Path(args[1]), net)

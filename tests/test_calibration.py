@@ -125,9 +125,13 @@ def test_adapt_keeps_well_fitted_frames_fine_tunes_and_exports_with_its_figures(
     assert main(["record-synthetic", str(bag), "--frames", "40"]) == 0
     out = tmp_path / "mine.onnx"
     f = adapt(AdaptSettings(recordings=(str(bag),), out=str(out), minutes=0.05, val_count=8, test_count=8,
-                            max_fit_error_mm=3.0, max_silhouette_px=1.5, workers=0), progress=False)
+                            max_fit_error_mm=3.0, max_silhouette_px=1.5, workers=0, min_epoch_samples=96),
+              progress=False)
     assert f["recordings"]["mine.bag"]["frames"] == 40 and 20 <= f["kept"] <= 40
-    assert f["held_out"] == (f["kept"] + 9) // 10 and f["synthetic_samples"] > 0
+    assert f["held_out"] == (f["kept"] + 9) // 10
+    # Few kept frames are repeated up to an epoch of 96 samples, half of them synthetic.
+    real = f["kept"] - f["held_out"]
+    assert f["repeats"] == -(-48 // real) and f["synthetic_samples"] == real * f["repeats"]
     assert all(np.isfinite(v) for part in ("before", "after") for v in f[part].values())
     info = OnnxModel(out).info
     assert "adapted from jgr_p2o.pt on mine.bag" in info.training_data and f"{f['kept']} frames kept" in info.training_data

@@ -71,3 +71,22 @@ def test_shards_refuse_a_folder_of_other_data(tmp_path):
     with pytest.raises(ShardError, match="other settings"):
         write_shards(tmp_path, 4, seed=2, workers=1, shard_size=4, settings=SMALL, progress=False)
     assert (tmp_path / "shard_00000.npz").exists()
+
+
+def test_training_sees_every_common_camera_while_the_test_set_keeps_its_four():
+    from handpose_live.camera import CAMERA_RANGE_MM, CAMERA_SENSOR
+    from handpose_live.cli.train import camera_list
+    from handpose_live.synthetic.generator import TEST_CAMERAS, TRAINING_CAMERAS
+    from handpose_live.training.train import TrainSettings
+
+    assert SynthSettings().cameras == TEST_CAMERAS and TrainSettings(out_dir="x").cameras == TRAINING_CAMERAS
+    assert {"realsense_d435", "realsense_d455", "realsense_l515", "orbbec_femto_nfov"} <= set(TRAINING_CAMERAS)
+    for name in TRAINING_CAMERAS[len(TEST_CAMERAS):]:
+        frame = render_frame(sample_rng(3, 1), SynthSettings(cameras=(name,)))
+        near, far = CAMERA_RANGE_MM[name]
+        assert frame.intrinsics.width == 320 and CAMERA_SENSOR[name] in ("stereo", "tof")
+        assert (frame.labels == LABEL_HAND).sum() > 100 and frame.joints_mm[:, 2].min() >= near
+        assert frame.depth_mm.max() <= far  # the camera's range cut-off
+    assert camera_list("realsense_d435, kinect_v1_nyu") == ("realsense_d435", "kinect_v1_nyu")
+    with pytest.raises(Exception, match="unknown camera 'd999'"):
+        camera_list("d999")

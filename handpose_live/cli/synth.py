@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write shards and/or a preview, or print the throughput."""
-    from handpose_live.synthetic.generator import SynthSettings
+    from handpose_live.synthetic.generator import TRAINING_CAMERAS, SynthSettings
 
     if not args.benchmark and args.out is None and args.preview is None:
         raise UsageError("synth needs --out DIR (training shards), --preview FILE.png (contact sheet) or --benchmark")
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
     try:
-        settings = SynthSettings(width=args.width, height=args.height)
+        settings = SynthSettings(width=args.width, height=args.height, cameras=TRAINING_CAMERAS)
     except ValueError as e:
         raise UsageError(str(e)) from None
     if args.benchmark:

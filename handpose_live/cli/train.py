@@ -5,8 +5,20 @@ import argparse
 from pathlib import Path
 
 from handpose_live.cli.common import UsageError, add_command, needs_torch, nonnegative_int, positive_float, positive_int
+from handpose_live.camera import KNOWN_CAMERAS
 from handpose_live.files import folder_problem
+from handpose_live.synthetic.generator import TRAINING_CAMERAS
 from handpose_live.training.schedule import SCHEDULES
+
+
+def camera_list(text: str) -> tuple[str, ...]:
+    """A comma-separated list of known synthetic camera names."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in KNOWN_CAMERAS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"unknown camera {unknown[0] if unknown else text!r}; "
+                                         f"known: {', '.join(KNOWN_CAMERAS)}")
+    return names
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +30,9 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     parser.add_argument("--max-minutes", type=positive_float, default=None, help="stop after this wall time")
     parser.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
+    parser.add_argument("--cameras", type=camera_list, default=TRAINING_CAMERAS, metavar="NAME,...",
+                        help="synthetic cameras to train on (default: all eight common ones; validation always "
+                        f"uses the test set's four); known: {', '.join(KNOWN_CAMERAS)}")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -169,7 +184,7 @@ def run_train(args: argparse.Namespace) -> int:
             steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
             schedule=args.schedule,
             augment=not args.no_augment, workers=args.workers, val_count=args.val_count, device=args.device,
-            max_minutes=args.max_minutes, init=None if args.init is None else str(args.init),
+            max_minutes=args.max_minutes, init=None if args.init is None else str(args.init), cameras=args.cameras,
         )
         figures = train(settings, resume=not args.restart)
     except (ValueError, FileNotFoundError) as e:
@@ -190,7 +205,8 @@ def run_train_refiner(args: argparse.Namespace) -> int:
         settings = RefinerSettings(out_dir=str(args.out), seed=args.seed, steps=args.steps,
                                    batch_size=args.batch_size, lr=args.lr, workers=args.workers,
                                    val_count=args.val_count, device=args.device, max_minutes=args.max_minutes,
-                                   schedule=args.schedule, init=None if args.init is None else str(args.init))
+                                   schedule=args.schedule, init=None if args.init is None else str(args.init),
+                                   cameras=args.cameras)
         figures = train_refiner(settings, resume=not args.restart)
     except ValueError as e:
         raise UsageError(str(e)) from None

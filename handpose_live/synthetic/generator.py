@@ -22,13 +22,19 @@ from handpose_live.synthetic.sensor import SensorSettings, apply_sensor
 from handpose_live.synthetic.views import ViewSettings, sample_placement
 
 
+# The fixed validation and test sets draw from these four cameras (SynthSettings' default), so that
+# their figures stay comparable across runs; training also sees the other common depth cameras.
+TEST_CAMERAS = ("realsense_sr305", "realsense_d415", "realsense_sr300", "kinect_v1_nyu")
+TRAINING_CAMERAS = TEST_CAMERAS + ("realsense_d435", "realsense_d455", "realsense_l515", "orbbec_femto_nfov")
+
+
 @dataclass(frozen=True)
 class SynthSettings:
     """Everything that decides what the generator draws."""
 
     width: int = 320
     height: int = 240
-    cameras: tuple[str, ...] = ("realsense_sr305", "realsense_d415", "realsense_sr300", "kinect_v1_nyu")
+    cameras: tuple[str, ...] = TEST_CAMERAS
     pose_mix: tuple[float, float, float] = (0.3, 0.3, 0.4)  # uniform, synergy, gesture
     views: ViewSettings = field(default_factory=ViewSettings)  # front, egocentric, top-down and where
     scene: SceneSettings = field(default_factory=SceneSettings)  # around a hand seen from the front

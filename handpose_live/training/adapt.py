@@ -11,6 +11,7 @@ exported weights are those at the end of the cosine schedule.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,13 +27,14 @@ from handpose_live.pipeline.crop import crop_depth, joints_to_crop, make_crop_bo
 from handpose_live.pipeline.estimator import EstimatorOptions, HandPoseEstimator
 from handpose_live.pipeline.shipped import DEFAULT_WEIGHTS
 from handpose_live.sources.factory import make_source
-from handpose_live.synthetic.generator import generate_samples
+from handpose_live.synthetic.generator import TRAINING_CAMERAS, SynthSettings, generate_samples
 from handpose_live.training.common import load_trained
 from handpose_live.training.train import CHECKPOINT, TrainSettings, evaluate, train
 
 # The thorough fit: twice the live iterations, a longer search per preset bend.
 THOROUGH = FitSettings(iterations=12, search_iterations=5, final_iterations=8)
 HOLDOUT_EVERY = 10
+MIN_KEPT = HOLDOUT_EVERY + 1  # two held-out frames at least, and the rest to learn from
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class AdaptSettings:
     hand: str = "auto"
     val_count: int = 200  # synthetic validation frames per epoch
     test_count: int = 500  # synthetic test frames scored before and after
+    # An epoch holds at least this many samples: a few kept frames are repeated (each repeat augmented
+    # anew) rather than making epochs of one batch, each followed by a validation.
+    min_epoch_samples: int = 1600
 
     def __post_init__(self) -> None:
         if not self.recordings:
@@ -121,19 +126,22 @@ def adapt(settings: AdaptSettings, progress: bool = True) -> dict:
     run = Path(settings.run_dir) if settings.run_dir else out.with_name(out.stem + "_adapt")
     data, counts = harvest(settings, progress)
     n = len(data["cube_mm"])
-    if n < 2 * HOLDOUT_EVERY:
+    if n < MIN_KEPT:
         raise ValueError(f"only {n} frames were fitted well enough to learn from (fit ≤ {settings.max_fit_error_mm} "
                          f"mm, silhouette ≤ {settings.max_silhouette_px} px); record more of the hand, 20-80 cm away")
     held = np.arange(n) % HOLDOUT_EVERY == 0
     holdout = EvalSet(_subset(data, held))
     train_rows = _subset(data, ~held)
-    synthetic = int(round(len(train_rows["cube_mm"]) * settings.synthetic_share / (1.0 - settings.synthetic_share)))
+    real = int((~held).sum())
+    repeats = max(1, math.ceil(settings.min_epoch_samples * (1.0 - settings.synthetic_share) / real))
+    train_rows = {k: np.concatenate([v] * repeats) for k, v in train_rows.items()}
+    synthetic = int(round(real * repeats * settings.synthetic_share / (1.0 - settings.synthetic_share)))
     folder = run / "data"
     folder.mkdir(parents=True, exist_ok=True)
     keys = ("depth", "uvd", "joints_mm", "center_mm", "cube_mm", "intrinsics")
     np.savez(folder / "shard_00000.npz", **{k: train_rows[k] for k in keys})
     if synthetic:
-        syn = generate_samples(settings.seed, 0, synthetic)
+        syn = generate_samples(settings.seed, 0, synthetic, SynthSettings(cameras=TRAINING_CAMERAS))
         np.savez(folder / "shard_00001.npz", **{k: syn[k] for k in keys})
     test = EvalSet.synthetic(TEST_SEED, settings.test_count)
     init = Path(settings.init)
@@ -147,7 +155,7 @@ def adapt(settings: AdaptSettings, progress: bool = True) -> dict:
     final = run / CHECKPOINT
     after = {"held_out_mm": _error_mm(final, holdout), "synthetic_test_mm": _error_mm(final, test)}
     figures = {"recordings": {Path(r).name: {"frames": c[0], "kept": c[1]} for r, c in counts.items()},
-               "kept": n, "held_out": int(held.sum()), "synthetic_samples": synthetic,
+               "kept": n, "held_out": int(held.sum()), "repeats": repeats, "synthetic_samples": synthetic,
                "thresholds": {"fit_error_mm": settings.max_fit_error_mm, "silhouette_px": settings.max_silhouette_px},
                "before": before, "after": after, "init": settings.init, "minutes": settings.minutes}
     names = ", ".join(Path(r).name for r in settings.recordings)

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from handpose_live.evaluation.testset import RESERVED_SEEDS, VALIDATION_SEED
 from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
-from handpose_live.synthetic.generator import SynthFrame, SynthSettings
+from handpose_live.synthetic.generator import TRAINING_CAMERAS, SynthFrame, SynthSettings
 from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample, refiner_start
 from handpose_live.training.common import append_csv, load_checkpoint, load_trained, pick_device, save_atomic
 from handpose_live.training.data import SyntheticFrames
@@ -44,6 +44,7 @@ class RefinerSettings:
     device: str = "auto"
     max_minutes: float | None = None
     init: str | None = None  # start from this refiner checkpoint's weights (a new run only)
+    cameras: tuple[str, ...] = TRAINING_CAMERAS  # synthetic training data; validation keeps the test set's
 
     def __post_init__(self) -> None:
         if self.seed in RESERVED_SEEDS:
@@ -102,9 +103,8 @@ def train_refiner(settings: RefinerSettings, resume: bool = True, progress: bool
             raise ValueError(f"{settings.init} holds another refiner configuration than this run's")
         model.load_state_dict(start.state_dict())
         print(f"Starting from the weights of {settings.init}")
-    synth = SynthSettings()
-    val = generate_refiner_samples(VALIDATION_SEED, 0, settings.val_count, synth)
-    stream = RefinerStream(settings.seed, step * settings.batch_size, synth)
+    val = generate_refiner_samples(VALIDATION_SEED, 0, settings.val_count, SynthSettings())
+    stream = RefinerStream(settings.seed, step * settings.batch_size, SynthSettings(cameras=settings.cameras))
     loader = iter(DataLoader(stream, batch_size=settings.batch_size, num_workers=settings.workers))
     header = ["step", "lr", "train_loss", "val_start_error_mm", "val_refined_error_mm", "wall_s"]
     t0 = time.monotonic()

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from handpose_live.evaluation.metrics import score
 from handpose_live.evaluation.testset import RESERVED_SEEDS, VALIDATION_SEED, EvalSet
 from handpose_live.model.jgr_p2o import JGRP2O, JGRP2OConfig, count_parameters, jgr_p2o_loss
-from handpose_live.synthetic.generator import SynthSettings
+from handpose_live.synthetic.generator import TRAINING_CAMERAS, SynthSettings
 from handpose_live.training.augment import AugmentSettings
 from handpose_live.training.common import append_csv, load_checkpoint, load_trained, pick_device, save_atomic
 from handpose_live.training.data import ArraySamples, SyntheticStream
@@ -60,6 +60,7 @@ class TrainSettings:
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     checkpoint_minutes: float = 10.0
     init: str | None = None  # weights to start from (a fresh run only; a run in out_dir resumes)
+    cameras: tuple[str, ...] = TRAINING_CAMERAS  # synthetic training data; validation keeps the test set's
 
     def __post_init__(self) -> None:
         if self.data == "synthetic" and self.seed in RESERVED_SEEDS:
@@ -140,8 +141,8 @@ def train(settings: TrainSettings, resume: bool = True, progress: bool = True) -
         print(f"JGR-P2O {settings.model.num_stacks} stacks, {count_parameters(model):,} parameters, on {device}")
         (out / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
 
-    synth = SynthSettings()
-    val = EvalSet.synthetic(VALIDATION_SEED, settings.val_count, synth) if main_process else None
+    synth = SynthSettings(cameras=settings.cameras)
+    val = EvalSet.synthetic(VALIDATION_SEED, settings.val_count, SynthSettings()) if main_process else None
 
     log_path = out / LOG
     log_header = ["epoch", "step", "samples", "lr", "train_loss", "val_mean_mm", "val_success_20mm",
