@@ -148,3 +148,33 @@ def test_an_arm_entering_from_the_border_gets_its_free_end_as_another_crop(tiny_
     assert len(p.alternatives) == 1
     np.testing.assert_allclose(p.alternatives[0].center_mm, hand)
     assert set(p.result.timings_ms) >= {"detect", "crop", "infer", "post"}
+
+
+def test_the_mirrored_crop_is_a_second_opinion_mirrored_back(tiny_onnx, frame, vga):
+    from handpose_live.pipeline.network import predict_joints
+
+    class Centroid:
+        """A stand-in network: every joint at the crop's nearest pixels' centroid, plus a bias to the right."""
+
+        def predict(self, crops):
+            g = (2.0 * np.arange(crops.shape[-1]) + 1.0) / crops.shape[-1] - 1.0
+            out = []
+            for c in crops:
+                rows, cols = np.nonzero(c <= c.min() + 0.05)
+                out.append(np.tile([g[cols].mean() + 0.1, g[rows].mean(), c.min()], (21, 1)))
+            return np.array(out, np.float32)
+
+    crop = np.ones((96, 96), np.float32)
+    crop[40:50, 10:20] = -0.5  # a blob left of centre, at u ≈ −0.69
+    plain = predict_joints(Centroid(), crop, mirrored=False)
+    both = predict_joints(Centroid(), crop, mirrored=True)
+    np.testing.assert_allclose(plain[0], [-0.6875 + 0.1, -0.0625, -0.5], atol=1e-6)
+    np.testing.assert_allclose(both[0], [-0.6875, -0.0625, -0.5], atol=1e-6)  # the bias cancels out
+    # "auto" mirrors on a GPU only; the CPU here runs one crop; "on" runs both, and still answers.
+    with HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu")) as est:
+        assert not est.mirrored
+    with HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu",
+                                            mirrored="on")) as est:
+        assert est.mirrored and est.estimate(frame, vga).hand_found
+    with pytest.raises(ValueError, match="mirrored must be one of"):
+        EstimatorOptions(mirrored="yes")

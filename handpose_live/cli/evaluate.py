@@ -7,6 +7,7 @@ from pathlib import Path
 
 from handpose_live.cli.common import PROVIDERS, UsageError, add_command, positive_int
 from handpose_live.files import folder_problem
+from handpose_live.pipeline.network import MIRRORED
 from handpose_live.synthetic.views import VIEWS
 
 TEST_COUNT = 2000  # frames of the fixed synthetic test set
@@ -43,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fit", action=argparse.BooleanOptionalAction, default=True,
                    help="with --pipeline: fit the hand model after the network (default on; --no-fit: the network "
                    "alone)")
+    p.add_argument("--mirrored", choices=MIRRORED, default="auto",
+                   help="with --pipeline or --recording: also run the network on the mirrored crop and average "
+                   "(default auto: on a GPU only)")
     p.add_argument("--recording", type=Path, action="append",
                    help="run the whole estimator (tracking, as live) on this .bag/.mkv and score it against the true "
                    "joints beside it (OUT.gt.jsonl of record-synthetic); repeatable; --model, --no-fit apply")
@@ -64,7 +68,8 @@ def _run_pipeline(args: argparse.Namespace) -> int:
         raise UsageError(f"--json {args.json}: {problem}")
     refiner = None if args.no_refiner else (args.refiner or DEFAULT_REFINER)
     try:
-        options = EstimatorOptions(model_path=args.model, refiner_path=refiner, provider=args.provider, fit=args.fit)
+        options = EstimatorOptions(model_path=args.model, refiner_path=refiner, provider=args.provider, fit=args.fit,
+                                   mirrored=args.mirrored)
         figures = evaluate_pipeline(options, args.count, objects_beside=args.beside, view=args.view)
     except ValueError as e:
         raise UsageError(str(e)) from None
@@ -86,7 +91,7 @@ def _run_recordings(args: argparse.Namespace) -> int:
     missing = [str(r) for r in args.recording if not r.is_file()]
     if missing:
         raise UsageError(f"--recording {missing[0]} does not exist")
-    options = EstimatorOptions(model_path=args.model, provider=args.provider, fit=args.fit)
+    options = EstimatorOptions(model_path=args.model, provider=args.provider, fit=args.fit, mirrored=args.mirrored)
     scores = [score_recording(r, options) for r in args.recording]
     for s in scores:
         print("\n".join(recording_report(s)))

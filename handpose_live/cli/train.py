@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from handpose_live.cli.common import UsageError, add_command, needs_torch, nonnegative_int, positive_float, positive_int
 from handpose_live.camera import KNOWN_CAMERAS
+from handpose_live.cli.common import UsageError, add_command, needs_torch, nonnegative_int, positive_float, positive_int
 from handpose_live.files import folder_problem
 from handpose_live.synthetic.generator import TRAINING_CAMERAS
 from handpose_live.training.schedule import SCHEDULES

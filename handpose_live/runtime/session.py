@@ -54,6 +54,7 @@ class LiveOptions:
     smoothing_filter: Smoothing = Smoothing()  # the One Euro filter's settings (--smoothing)
     threads: int | None = None
     fit: bool = True  # the hand model fitted after the network (--no-fit: the network's joints)
+    mirrored: str = "auto"  # the network also on the mirrored crop (pipeline/network.py)
     hand: str = "auto"  # which hand the fit uses: left, right, or auto (decided per new hand)
     profile: Path | None = None  # a calibrated hand (handpose-live calibrate) for the fit; None: the average hand
     refine_profile: bool = False  # go on calibrating from tracked frames and save the result to `profile`
@@ -123,6 +124,7 @@ def open_parts(options: LiveOptions) -> tuple[FrameSource, HandPoseEstimator]:
     try:
         estimator = HandPoseEstimator(EstimatorOptions(model_path=options.model, provider=options.provider,
                                                        threads=options.threads, fit=options.fit,
+                                                       mirrored=options.mirrored,
                                                        fit_settings=FitSettings(hand=options.hand), profile=profile,
                                                        refine_profile=options.refine_profile,
                                                        refine_every=CALIBRATE_EVERY if options.calibrate else
