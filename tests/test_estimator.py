@@ -166,10 +166,13 @@ def test_the_mirrored_crop_is_a_second_opinion_mirrored_back(tiny_onnx, frame, v
 
     crop = np.ones((96, 96), np.float32)
     crop[40:50, 10:20] = -0.5  # a blob left of centre, at u ≈ −0.69
-    plain = predict_joints(Centroid(), crop, mirrored=False)
-    both = predict_joints(Centroid(), crop, mirrored=True)
+    plain = predict_joints(Centroid(), crop, 250.0, mirrored=False)
+    both = predict_joints(Centroid(), crop, 250.0, mirrored=True)
     np.testing.assert_allclose(plain[0], [-0.6875 + 0.1, -0.0625, -0.5], atol=1e-6)
     np.testing.assert_allclose(both[0], [-0.6875, -0.0625, -0.5], atol=1e-6)  # the bias cancels out
+    # Answers further apart than AGREE_MM (0.2 × 125 mm = 25 mm here, 0.2 × 250 mm = 50 mm with a
+    # 500 mm cube): two readings of the hand, and the plain one stands.
+    np.testing.assert_allclose(predict_joints(Centroid(), crop, 500.0)[0], plain[0])
     # "auto" mirrors on a GPU only; the CPU here runs one crop; "on" runs both, and still answers.
     with HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None, provider="cpu")) as est:
         assert not est.mirrored

@@ -57,7 +57,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                       help="the One Euro filter: cutoff at rest in Hz (lower: steadier, more lag) and beta (higher: "
                       "less lag in fast moves); default 1.5,0.01. Keys [ ] and - = change them live")
     live.add_argument("--mirrored", choices=MIRRORED, default="auto",
-                      help="also run the network on the mirrored crop and average the two (0.85 mm better; default "
+                      help="also run the network on the mirrored crop and average the two (0.86 mm better; default "
                       "auto: on a GPU, not on the CPU, where it costs 4-7 ms a frame)")
     live.add_argument("--no-fit", action="store_true",
                       help="start without the hand-model fit: the network's joints (key m switches it live)")

@@ -72,7 +72,7 @@ class EstimatorOptions:
         refine_profile: go on calibrating the shape (from the profile, or the average hand) from
             tracked frames while running; `refined_profile` has the result.
         mirrored: "on": run the network on the crop's mirror image too and average the two answers
-            (pipeline/network.py: 0.85 mm better on the synthetic test set's crops); "auto" (default)
+            (pipeline/network.py: 0.86 mm better on the synthetic test set's crops); "auto" (default)
             does so on a GPU, where the second crop costs next to nothing, not on the CPU (+4-7 ms).
         smoothing: smooth the joints from frame to frame with a One Euro filter (video mode: give
             `estimate` each frame's `timestamp_s`); None: each frame's own answer. The live app
@@ -292,7 +292,7 @@ class HandPoseEstimator:
         box = make_crop_box(center, intrinsics, self.cube_mm, self.input_size)
         crop = crop_depth(depth_mm, box)
         t1 = time.perf_counter()
-        uvd = predict_joints(self.model, crop, self.mirrored)
+        uvd = predict_joints(self.model, crop, self.cube_mm, self.mirrored)
         t2 = time.perf_counter()
         joints = crop_to_joints(uvd, box)
         t3 = time.perf_counter()
