@@ -287,7 +287,8 @@ if __name__ == "__main__":
     if len(args) == 4 and args[2] == "--model":
         net, args = Path(args[3]), args[:2]
     if len(args) != 2:
-        print("usage: python scripts/real_frames.py ../shared/data/realdata OUT_DIR [--model NET.onnx]", file=sys.stderr)
+        print("usage: python scripts/real_frames.py ../shared/data/realdata OUT_DIR [--model NET.onnx]",
+              file=sys.stderr)
         sys.exit(2)
     problem = check_paths(Path(args[0]), Path(args[1]))
     if problem is None and net is not None and not net.is_file():

@@ -101,7 +101,8 @@ def run_live(args: argparse.Namespace) -> int:
         headless=args.headless, output=args.output, realtime=not args.no_realtime, loop=args.loop,
         max_frames=args.max_frames, start_frame=args.start_frame, screenshot=args.screenshot, gif=args.gif,
         record=args.record, smoothing=not args.no_smoothing, smoothing_filter=smoothing, threads=args.threads,
-        fit=not args.no_fit, mirrored=args.mirrored, hand=args.hand, profile=args.profile, refine_profile=args.refine_profile)
+        fit=not args.no_fit, mirrored=args.mirrored, hand=args.hand, profile=args.profile,
+        refine_profile=args.refine_profile)
     check_options(options)  # bad paths are reported before any server starts listening
     try:
         streams = open_streams(targets, web)

@@ -1,4 +1,4 @@
-"""The network stage: JGR-P2O on the crop and, by default, on its mirror image as well.
+"""The network stage: JGR-P2O on the crop and (on a GPU, by default) on its mirror image as well.
 
 A mirrored crop shows the other hand in mirrored pose, which the network has learnt as well as
 the first (it trains on both hands); its answer, mirrored back, is a second opinion on the same
