@@ -13,7 +13,7 @@ from handpose_live.runtime.session import LiveOptions
 from handpose_live.stream.message import SCHEMA_VERSION
 from handpose_live.stream.targets import StreamTarget, parse_target
 from handpose_live.stream.udp import UdpStream
-from handpose_live.stream.websocket import WebSocketStream, _Client
+from handpose_live.stream.websocket import MAX_BUFFERED, WebSocketStream, due
 
 FRAMES = 6
 
@@ -31,10 +31,13 @@ def test_targets_parse_and_default_to_this_machine_only():
 
 
 def test_a_slow_client_keeps_only_the_newest_frame():
-    client = _Client()
-    client.offer("a")
-    client.offer("b")
-    assert client.text == "b" and client.dropped == 1
+    buffered = {"fast": 0, "slow": MAX_BUFFERED + 1}
+    waiting = {"fast": "a", "slow": "a"}
+    assert due(waiting, buffered.get) == {"a": ["fast"]} and waiting == {"fast": None, "slow": "a"}
+    waiting.update(fast="b", slow="b")  # the next frame replaces the one the slow client missed
+    assert due(waiting, buffered.get) == {"b": ["fast"]}
+    buffered["slow"] = 0  # its buffer drained: it gets the newest frame, once
+    assert due(waiting, buffered.get) == {"b": ["slow"]} and due(waiting, buffered.get) == {}
 
 
 def test_frames_reach_a_websocket_client_and_a_udp_receiver():

@@ -1,6 +1,10 @@
 """`--stream ws://HOST:PORT`: a WebSocket server (the `websockets` library) on its own thread.
 Any number of clients; each gets the hello, then the newest frame whenever it can take one: a
-slow client skips frames (counted), and the pipeline never waits for any client."""
+slow client skips frames, and the pipeline never waits for any client.
+
+Each frame is written to every client that has room in one synchronous `broadcast` on the
+server's loop, with no task per client: a client whose socket buffer is full keeps only the
+newest frame it missed, written as soon as its buffer drains."""
 from __future__ import annotations
 
 import asyncio
@@ -13,25 +17,14 @@ from handpose_live.stream.message import frame_message, hello_message
 
 START_TIMEOUT_S = 5.0
 DRAIN_S = 1.0  # at close, how long the last frames may take to reach their clients
+# A client with more than this waiting in its socket buffer is behind: it gets no new frame until
+# the buffer drains (a frame message is 2-3 kB), and then the newest one.
+MAX_BUFFERED = 1 << 15
+RETRY_S = 0.005  # how often a client that is behind is looked at again
 
 
 class StreamError(Exception):
     """A stream that cannot start (a port in use, a host not found): one sentence."""
-
-
-class _Client:
-    """One connection's newest unsent message (older ones are dropped, not queued)."""
-
-    def __init__(self) -> None:
-        self.text: str | None = None
-        self.ready = asyncio.Event()
-        self.dropped = 0
-
-    def offer(self, text: str) -> None:
-        if self.text is not None:
-            self.dropped += 1
-        self.text = text
-        self.ready.set()
 
 
 class WebSocketStream:
@@ -41,7 +34,8 @@ class WebSocketStream:
         self.port = port
         self._hello: str | None = None
         self._hello_ready: asyncio.Event | None = None
-        self._clients: set[_Client] = set()
+        self._waiting: dict = {}  # connection → the newest frame it has not had yet (None: none)
+        self._retry: asyncio.TimerHandle | None = None
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         started = threading.Event()
@@ -73,26 +67,16 @@ class WebSocketStream:
         self._loop.close()
 
     async def _serve(self, ws) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        client = _Client()
-        self._clients.add(client)  # from now on it is offered every frame, the first one too
+        await self._hello_ready.wait()
         try:
-            await self._hello_ready.wait()
             await ws.send(self._hello)
-            receiving = asyncio.ensure_future(ws.wait_closed())
-            while not receiving.done():
-                waiting = asyncio.ensure_future(client.ready.wait())
-                await asyncio.wait({receiving, waiting}, return_when=asyncio.FIRST_COMPLETED)
-                waiting.cancel()
-                if client.text is not None:
-                    text, client.text = client.text, None
-                    client.ready.clear()
-                    await ws.send(text)  # waits while this client's buffer is full: newer frames replace `text`
-        except ConnectionClosed:  # a client that goes away mid-send ends only its own connection
-            pass
+        except Exception:  # noqa: BLE001 - a client that went away before its hello ends only itself
+            return
+        self._waiting[ws] = None  # from now on it is offered every frame
+        try:
+            await ws.wait_closed()
         finally:
-            self._clients.discard(client)
+            self._waiting.pop(ws, None)
 
     def publish(self, out: FrameOutput) -> None:
         """Offer this frame to every client (never blocks: the server's thread does the sending)."""
@@ -107,13 +91,26 @@ class WebSocketStream:
         if hello is not None and self._hello is None:
             self._hello = hello
             self._hello_ready.set()
-        for c in self._clients:
-            c.offer(text)
+        for ws in self._waiting:
+            self._waiting[ws] = text  # replaces a frame a client that is behind has not had yet
+        self._send()
+
+    def _send(self, retrying: bool = False) -> None:
+        """Write each waiting frame to its client if the client has room; look again soon for the rest."""
+        from websockets.asyncio.server import broadcast
+
+        if retrying:
+            self._retry = None
+        for text, group in due(self._waiting).items():
+            broadcast(group, text)  # a client closed meanwhile is skipped, never raised
+        if self._retry is None and any(t is not None for t in self._waiting.values()):
+            self._retry = self._loop.call_later(RETRY_S, self._send, True)
 
     async def _drain_then_stop(self) -> None:
         # The last frames still waiting for their clients go out first (for at most a second).
         deadline = time.monotonic() + DRAIN_S
-        while any(c.text is not None for c in self._clients) and time.monotonic() < deadline:
+        while (any(t is not None for t in self._waiting.values()) or any(_buffered(ws) for ws in self._waiting)) \
+                and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         self._stop.set()
 
@@ -125,3 +122,21 @@ class WebSocketStream:
             except RuntimeError:  # the loop has already ended
                 return
             self._thread.join(timeout=START_TIMEOUT_S)
+
+
+def due(waiting: dict, buffered=None) -> dict[str, list]:
+    """The clients that have room for the frame waiting for them, grouped by frame; their frame is
+    marked sent in `waiting`. `buffered(ws)`: bytes in its socket buffer (default: the transport's)."""
+    buffered = buffered or _buffered
+    groups: dict[str, list] = {}
+    for ws, text in waiting.items():
+        if text is not None and buffered(ws) <= MAX_BUFFERED:
+            groups.setdefault(text, []).append(ws)
+            waiting[ws] = None
+    return groups
+
+
+def _buffered(ws) -> int:
+    """Bytes waiting in a connection's socket buffer (0 once it is closed)."""
+    transport = ws.transport
+    return 0 if transport is None or transport.is_closing() else transport.get_write_buffer_size()
