@@ -103,8 +103,9 @@ def train_refiner(settings: RefinerSettings, resume: bool = True, progress: bool
             raise ValueError(f"{settings.init} holds another refiner configuration than this run's")
         model.load_state_dict(start.state_dict())
         print(f"Starting from the weights of {settings.init}")
+    synth = SynthSettings(cameras=settings.cameras)
     val = generate_refiner_samples(VALIDATION_SEED, 0, settings.val_count, SynthSettings())
-    stream = RefinerStream(settings.seed, step * settings.batch_size, SynthSettings(cameras=settings.cameras))
+    stream = RefinerStream(settings.seed, step * settings.batch_size, synth)
     loader = iter(DataLoader(stream, batch_size=settings.batch_size, num_workers=settings.workers))
     header = ["step", "lr", "train_loss", "val_start_error_mm", "val_refined_error_mm", "wall_s"]
     t0 = time.monotonic()
