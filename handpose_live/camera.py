@@ -67,6 +67,10 @@ class Intrinsics:
         return self.backproject(np.stack([u, v, depth_mm.astype(np.float64)], axis=-1))
 
 
+# A D435's depth at 640×480 as librealsense reports it (realsense-ros issue 2788); the D455 has the
+# same 87°×58° depth field of view and the same 640×480 geometry.
+_D4XX_640X480 = Intrinsics(384.2, 384.2, 319.5, 236.4, 640, 480)
+
 # Well-known depth cameras (../shared/data/benchmarks/groundtruth/CAMERA_PARAMS.md). These are
 # for synthesis and tests only: a live camera's intrinsics always come from the device or file.
 KNOWN_CAMERAS: dict[str, Intrinsics] = {
@@ -76,10 +80,8 @@ KNOWN_CAMERAS: dict[str, Intrinsics] = {
     "kinect_v1_nyu": Intrinsics(588.03, 587.07, 320.0, 240.0, 640, 480),
     "senz3d_icvl": Intrinsics(240.99, 240.96, 160.0, 120.0, 320, 240),
     "azure_kinect_nfov": Intrinsics(504.0, 504.0, 319.5, 331.5, 640, 576),  # NFOV unbinned, typical unit
-    # A D435's depth at 640×480 as librealsense reports it (realsense-ros issue 2788); the D455 has the
-    # same 87°×58° depth field of view and the same 640×480 geometry.
-    "realsense_d435": Intrinsics(384.2, 384.2, 319.5, 236.4, 640, 480),
-    "realsense_d455": Intrinsics(384.2, 384.2, 319.5, 236.4, 640, 480),
+    "realsense_d435": _D4XX_640X480,
+    "realsense_d455": _D4XX_640X480,
     # L515 at 640×480 from its makers' 70°×55° field of view.
     "realsense_l515": Intrinsics(458.0, 458.0, 319.5, 239.5, 640, 480),
     # Orbbec Femto Bolt / Mega: the Azure Kinect's depth camera; its NFOV 640×576 image seen through

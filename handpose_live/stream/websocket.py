@@ -103,14 +103,17 @@ class WebSocketStream:
             self._retry = None
         for text, group in due(self._waiting).items():
             broadcast(group, text)  # a client closed meanwhile is skipped, never raised
-        if self._retry is None and any(t is not None for t in self._waiting.values()):
+        if self._retry is None and self._behind():
             self._retry = self._loop.call_later(RETRY_S, self._send, True)
+
+    def _behind(self) -> bool:
+        """Whether a client still has a frame waiting for room in its buffer."""
+        return any(t is not None for t in self._waiting.values())
 
     async def _drain_then_stop(self) -> None:
         # The last frames still waiting for their clients go out first (for at most a second).
         deadline = time.monotonic() + DRAIN_S
-        while (any(t is not None for t in self._waiting.values()) or any(_buffered(ws) for ws in self._waiting)) \
-                and time.monotonic() < deadline:
+        while (self._behind() or any(_buffered(ws) for ws in self._waiting)) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         self._stop.set()
 
@@ -124,19 +127,18 @@ class WebSocketStream:
             self._thread.join(timeout=START_TIMEOUT_S)
 
 
-def due(waiting: dict, buffered=None) -> dict[str, list]:
+def _buffered(ws) -> int:
+    """Bytes waiting in a connection's socket buffer (0 once it is closed)."""
+    transport = ws.transport
+    return 0 if transport is None or transport.is_closing() else transport.get_write_buffer_size()
+
+
+def due(waiting: dict, buffered=_buffered) -> dict[str, list]:
     """The clients that have room for the frame waiting for them, grouped by frame; their frame is
     marked sent in `waiting`. `buffered(ws)`: bytes in its socket buffer (default: the transport's)."""
-    buffered = buffered or _buffered
     groups: dict[str, list] = {}
     for ws, text in waiting.items():
         if text is not None and buffered(ws) <= MAX_BUFFERED:
             groups.setdefault(text, []).append(ws)
             waiting[ws] = None
     return groups
-
-
-def _buffered(ws) -> int:
-    """Bytes waiting in a connection's socket buffer (0 once it is closed)."""
-    transport = ws.transport
-    return 0 if transport is None or transport.is_closing() else transport.get_write_buffer_size()

@@ -54,14 +54,19 @@ def save_weights(checkpoint: Path, out: Path, force: bool = False) -> None:
     out = Path(out)
     if out.exists() and not force:
         raise CheckpointError(f"{out} already exists; add --force to replace it")
-    load_trained(checkpoint)  # one sentence for a file that is not a checkpoint
-    ckpt = load_checkpoint(checkpoint)
+    _, ckpt = _read_trained(checkpoint)  # one sentence for a file that is not a checkpoint
     save_atomic({k: ckpt[k] for k in ("architecture", "model", "config", "settings") if k in ckpt}, out)
 
 
 def load_trained(checkpoint: Path) -> tuple[JGRP2O | ComRefiner, dict]:
     """The network of a training checkpoint (eval mode, CPU) and the checkpoint's settings; raises
     CheckpointError for a missing, foreign, truncated or damaged file."""
+    model, ckpt = _read_trained(checkpoint)
+    return model, ckpt.get("settings", {})
+
+
+def _read_trained(checkpoint: Path) -> tuple[JGRP2O | ComRefiner, dict]:
+    """`load_trained`'s network and the whole checkpoint dict it came from, read once."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
         raise CheckpointError(f"checkpoint {checkpoint} does not exist")
@@ -80,4 +85,4 @@ def load_trained(checkpoint: Path) -> tuple[JGRP2O | ComRefiner, dict]:
     except Exception as e:  # noqa: BLE001
         raise CheckpointError(f"{checkpoint} is not a readable handpose-live checkpoint "
                               f"({type(e).__name__})") from None
-    return model.float().eval(), ckpt.get("settings", {})
+    return model.float().eval(), ckpt
