@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,7 @@ from handpose_live.hand.pose import HandPose
 from handpose_live.hand.shape import HandShape
 from handpose_live.joints import Joint
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
+from handpose_live.synthetic.grasp import Cylinder, wrap_fingers
 from handpose_live.synthetic.poses import GESTURES
 from handpose_live.synthetic.raycast import LABEL_BACKGROUND, LABEL_DISTRACTOR, LABEL_FOREARM, LABEL_HAND
 from handpose_live.synthetic.scene import TableSettings, sample_table_scene
@@ -53,8 +56,8 @@ def test_table_lies_beyond_hand_and_arm_and_the_held_object_in_the_palm():
     elbow = joints[Joint.WRIST] + np.array([0.0, 250.0, -100.0])
     up = np.array([0.0, -0.6, -0.8])
     palmar = np.array([0.0, 0.0, -1.0])
-    prims, planes = sample_table_scene(np.random.default_rng(2), joints, elbow, up, palmar, False,
-                                       TableSettings(p_held=1.0, max_objects=0))
+    prims, planes, held = sample_table_scene(np.random.default_rng(2), joints, elbow, up, palmar, False,
+                                             TableSettings(p_held=1.0, max_objects=0))
     (table,) = planes
     assert np.all(joints @ up >= table.offset) and elbow @ up >= table.offset
     centre = prims.cones[0]
@@ -62,6 +65,7 @@ def test_table_lies_beyond_hand_and_arm_and_the_held_object_in_the_palm():
     mid = 0.5 * (centre[0:3] + centre[4:7])
     palm = joints[[Joint.WRIST, Joint.INDEX_MCP, Joint.MIDDLE_MCP, Joint.RING_MCP, Joint.PINKY_MCP]].mean(axis=0)
     assert (mid - palm) @ palmar > 15.0  # on the palm's side, touching it
+    assert np.allclose(0.5 * (held.a + held.b), mid) and 15.0 <= held.radius <= 35.0
 
 
 @pytest.mark.parametrize("view", VIEWS[1:])
@@ -77,3 +81,32 @@ def test_egocentric_and_top_down_frames_show_a_table_and_the_arm_at_the_border(v
         edge = np.concatenate([f.labels[0], f.labels[-1], f.labels[:, 0], f.labels[:, -1]])
         at_border += bool((edge == LABEL_FOREARM).any())
     assert at_border >= 6  # the arm leaves the image: no body in view
+
+
+def test_fingers_close_round_a_held_object_without_entering_it():
+    shape = HandShape.default()
+    pose = HandPose(GESTURES["open"], np.zeros(2))
+    joints = forward_kinematics(shape, pose)
+    palm = joints[[Joint.WRIST, Joint.INDEX_MCP, Joint.MIDDLE_MCP, Joint.RING_MCP, Joint.PINKY_MCP]].mean(axis=0)
+    across = np.array([1.0, 0.0, 0.0]) * 50.0
+    held = Cylinder(palm + [0.0, 10.0, 40.0] - across, palm + [0.0, 10.0, 40.0] + across, 22.0)  # 40 mm palmar
+    tips = [int(j) for j in (Joint.INDEX_TIP, Joint.MIDDLE_TIP, Joint.RING_TIP, Joint.PINKY_TIP)]
+    assert np.all(held.gap(joints[tips], shape.joint_radii[tips]) > 25.0)  # open: the fingers stand off it
+    wrapped = wrap_fingers(shape, pose, held, np.random.default_rng(0))
+    after = forward_kinematics(shape, wrapped)
+    gaps = held.gap(after, shape.joint_radii)
+    assert np.all(np.abs(gaps[tips]) < 10.0)  # on its surface
+    # Not through it (5° of noise on each bend); the thumb's thick base lies against it in any bend.
+    assert gaps[Joint.THUMB_IP:].min() > -8.0
+    assert np.allclose(after[[Joint.WRIST, Joint.MIDDLE_MCP]], joints[[Joint.WRIST, Joint.MIDDLE_MCP]])
+
+
+def test_the_grip_and_the_sleeve_leave_the_rest_of_a_frame_as_it_was():
+    plain = SynthSettings(cameras=("realsense_sr300",), wrap_held=False, p_sleeve=0.0,
+                          views=ViewSettings(mix=(0.0, 1.0, 0.0)), table=TableSettings(p_held=1.0))
+    f0 = render_frame(sample_rng(4, 0), plain)
+    f1 = render_frame(sample_rng(4, 0), replace(plain, wrap_held=True))
+    assert f1.view == f0.view and f1.left == f0.left
+    same = [int(j) for j in (Joint.WRIST, Joint.INDEX_MCP, Joint.MIDDLE_MCP, Joint.RING_MCP, Joint.PINKY_MCP)]
+    assert np.allclose(f1.joints_mm[same], f0.joints_mm[same])  # the same hand in the same place
+    assert not np.allclose(f1.joints_mm, f0.joints_mm)  # its fingers bent round the object

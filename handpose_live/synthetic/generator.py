@@ -15,6 +15,7 @@ from handpose_live.hand.kinematics import forearm_direction, forward_kinematics,
 from handpose_live.hand.shape import sample_shape
 from handpose_live.pipeline.crop import CropBox, crop_depth, joints_to_crop, make_crop_box
 from handpose_live.synthetic.geometry import hand_primitives
+from handpose_live.synthetic.grasp import wrap_fingers
 from handpose_live.synthetic.poses import sample_pose
 from handpose_live.synthetic.render import render_scene
 from handpose_live.synthetic.scene import SceneSettings, TableSettings, sample_scene, sample_table_scene
@@ -47,6 +48,12 @@ class SynthSettings:
     # A frame gets its camera's own kind of sensor artefacts this often, another kind otherwise (sensor.kind
     # None; a set kind is always used).
     p_own_sensor: float = 0.7
+    # A held object has the fingers closed round it (synthetic/grasp.py), as in a real grip.
+    wrap_held: bool = True
+    # A sleeve widens the forearm this often, its far end by this factor: FPHA's forearms, in
+    # sleeves, are as wide as the fist where a bare synthetic arm was two thirds of it.
+    p_sleeve: float = 0.5
+    sleeve: tuple[float, float] = (1.1, 1.6)
 
     def __post_init__(self) -> None:
         for name in self.cameras:
@@ -114,13 +121,23 @@ def render_frame(rng: np.random.Generator, settings: SynthSettings = SynthSettin
     fdir = rot @ fdir_hand
     elbow = joints[0] + place.forearm_mm * fdir
 
-    prims = hand_primitives(joints, shape.joint_radii, shape.palm_thickness, fdir, place.forearm_mm)
+    # Draws added after the first generator existed come from a stream of their own, so that the
+    # main stream, and with it every other choice of a frame, stays what it was.
+    extra = rng.spawn(1)[0]
+    held = None
     if place.up is None:
         scene, planes = sample_scene(rng, joints, elbow, settings.scene)
     else:
         palmar = rot @ np.array([0.0, 0.0, 1.0])  # the hand frame's +z, mirrored hands included
-        scene, planes = sample_table_scene(rng, joints, elbow, place.up, palmar, place.view == "top_down",
-                                           settings.table)
+        scene, planes, held = sample_table_scene(rng, joints, elbow, place.up, palmar, place.view == "top_down",
+                                                 settings.table)
+    if held is not None and settings.wrap_held:
+        # Finger bends leave the wrist, the MCPs and so the reference point where they were.
+        offset = joints[0] - rot @ joints_hand[0]
+        pose = wrap_fingers(shape, pose, held.moved(rot.T, -rot.T @ offset), extra)
+        joints = forward_kinematics(shape, pose) @ rot.T + offset
+    sleeve = extra.uniform(*settings.sleeve) if extra.random() < settings.p_sleeve else 1.0
+    prims = hand_primitives(joints, shape.joint_radii, shape.palm_thickness, fdir, place.forearm_mm, sleeve)
     prims.extend(scene)
     clean, labels = render_scene(prims, intr, planes, dirs=dirs)
     kind = settings.sensor.kind

@@ -33,6 +33,7 @@ def hand_primitives(
     palm_thickness_mm: float | None = None,
     forearm_direction: np.ndarray | None = None,
     forearm_length_mm: float = 180.0,
+    sleeve: float = 1.0,
 ) -> Primitives:
     """Round cones and ellipsoids of a hand (label HAND) and its forearm (label FOREARM).
 
@@ -43,6 +44,7 @@ def hand_primitives(
         forearm_direction: unit vector from the wrist to the elbow; default: straight back
             along the palm. A zero forearm length leaves the forearm out.
         forearm_length_mm: wrist-to-end length of the forearm.
+        sleeve: width of the forearm's far end relative to a bare arm's (a sleeve: more than 1).
     """
     j = np.asarray(joints_mm, dtype=np.float64)
     scale = hand_scale(j)
@@ -75,7 +77,7 @@ def hand_primitives(
         # Two side-by-side cones give the forearm its flat, oval cross-section.
         for side in (-1.0, 1.0):
             a = start + side * 0.2 * span * xf
-            b = end + side * 0.28 * span * xf
-            fore.append([*a, 0.52 * thick, *b, 0.72 * thick])
+            b = end + side * 0.28 * sleeve * span * xf
+            fore.append([*a, 0.52 * thick, *b, 0.72 * sleeve * thick])
         prims.add_cones(np.array(fore), LABEL_FOREARM)
     return prims

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handpose_live.joints import Joint
+from handpose_live.synthetic.grasp import Cylinder
 from handpose_live.synthetic.raycast import LABEL_BODY, LABEL_DISTRACTOR, Primitives
 from handpose_live.synthetic.render import Plane
 
@@ -116,8 +117,9 @@ class TableSettings:
 
 def sample_table_scene(rng: np.random.Generator, hand_points_mm: np.ndarray, elbow_mm: np.ndarray, up: np.ndarray,
                        palmar: np.ndarray, top_down: bool, settings: TableSettings = TableSettings()
-                       ) -> tuple[Primitives, tuple[Plane, ...]]:
-    """A table or desk below the hand and arm, objects standing on it, and maybe an object held in the palm.
+                       ) -> tuple[Primitives, tuple[Plane, ...], Cylinder | None]:
+    """A table or desk below the hand and arm, objects standing on it, and maybe an object held in the
+    palm (returned too, for the fingers to close round it).
 
     Args:
         hand_points_mm: (21, 3) joints, camera mm.
@@ -148,5 +150,7 @@ def sample_table_scene(rng: np.random.Generator, hand_points_mm: np.ndarray, elb
         r = rng.uniform(15.0, 35.0)
         half = rng.uniform(30.0, 80.0) * (across + rng.normal(0.0, 0.3, 3))
         c = palm + (15.0 + r + rng.uniform(0.0, 15.0)) * palmar
-        prims.add_cones(np.array([[*(c - half), r, *(c + half), r * rng.uniform(0.8, 1.0)]]), LABEL_DISTRACTOR)
-    return prims, planes
+        r_end = r * rng.uniform(0.8, 1.0)
+        prims.add_cones(np.array([[*(c - half), r, *(c + half), r_end]]), LABEL_DISTRACTOR)
+        return prims, planes, Cylinder(c - half, c + half, 0.5 * (r + r_end))
+    return prims, planes, None
