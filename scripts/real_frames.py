@@ -1,6 +1,6 @@
 """Run the estimator with the hand-model fit on every real frame of ../shared/data/realdata; draw and score network vs fit.
 
-    python scripts/real_frames.py ../shared/data/realdata OUT_DIR [--model NET.onnx]
+    python scripts/real_frames.py ../shared/data/realdata OUT_DIR [--model NET.onnx] [--refiner REFINER.onnx]
 
 Sets: SR305 (19 unlabelled right-hand frames, 0.125 mm per count), NYU test frame 1 (depth = G << 8 | B,
 labels: line 1 of ../benchmarks/groundtruth/nyu), FPHA put_salt (84 egocentric SR300 frames, 21-joint labels
@@ -13,9 +13,10 @@ exit 2. Not a test: the frames are not in the repository.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -235,10 +236,12 @@ def summarise(name: str, rows: list[dict]) -> dict:
     return out
 
 
-def main(root: Path, out: Path, model: Path | None = None) -> None:
-    """Estimate, draw and score every real frame under `root` into `out` (with `model`, or the shipped network)."""
+def main(root: Path, out: Path, model: Path | None = None, refiner: Path | None = None) -> None:
+    """Estimate, draw and score every real frame under `root` into `out` (with `model` and `refiner`, or
+    the shipped ones)."""
     frames = load_frames(root)
-    est = HandPoseEstimator(EstimatorOptions(model_path=model, tracking=False, fit=True))
+    options = EstimatorOptions(model_path=model, tracking=False, fit=True)
+    est = HandPoseEstimator(options if refiner is None else replace(options, refiner_path=refiner))
     est.estimate(frames[0].depth_mm, frames[0].intr)  # warm-up, not scored: the fit's first call compiles/loads numba
     rows: dict[str, list[dict]] = {}
     tiles: dict[str, list[np.ndarray]] = {}
@@ -282,18 +285,17 @@ def check_paths(root: Path, out: Path) -> str | None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    net = None
-    if len(args) == 4 and args[2] == "--model":
-        net, args = Path(args[3]), args[:2]
-    if len(args) != 2:
-        print("usage: python scripts/real_frames.py ../shared/data/realdata OUT_DIR [--model NET.onnx]",
-              file=sys.stderr)
-        sys.exit(2)
-    problem = check_paths(Path(args[0]), Path(args[1]))
-    if problem is None and net is not None and not net.is_file():
-        problem = f"--model {net} is not a file."
+    parser = argparse.ArgumentParser(description="Estimate, draw and score the real frames of ../shared/data/realdata.")
+    parser.add_argument("realdata", type=Path, help="the realdata folder")
+    parser.add_argument("out", type=Path, help="folder for the overlays and real_frames.json")
+    parser.add_argument("--model", type=Path, help="pose network (default: the shipped one)")
+    parser.add_argument("--refiner", type=Path, help="centre refiner (default: the shipped one)")
+    a = parser.parse_args()
+    problem = check_paths(a.realdata, a.out)
+    for flag, path in (("--model", a.model), ("--refiner", a.refiner)):
+        if problem is None and path is not None and not path.is_file():
+            problem = f"{flag} {path} is not a file."
     if problem:
         print(problem, file=sys.stderr)
         sys.exit(2)
-    main(Path(args[0]), Path(args[1]), net)
+    main(a.realdata, a.out, a.model, a.refiner)
