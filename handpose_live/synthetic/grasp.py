@@ -52,6 +52,8 @@ def _grid() -> np.ndarray:
     fm, fp = np.meshgrid(_FINGER_MCP, _FINGER_PIP, indexing="ij")
     tc, tm = np.meshgrid(_THUMB_CMC, _THUMB_MCP, indexing="ij")
     n = fm.size
+    if tc.size != n:
+        raise ValueError("the thumb's and the fingers' bend grids must be of one size")
     grid = np.zeros((n, 5, 4))
     grid[:, 1:, 0] = fm.reshape(-1, 1)
     grid[:, 1:, 2] = fp.reshape(-1, 1)
