@@ -6,11 +6,11 @@ import pytest
 from handpose_live.camera import KNOWN_CAMERAS
 from handpose_live.hand.kinematics import forearm_direction, forward_kinematics
 from handpose_live.hand.pose import HandPose
-from handpose_live.hand.shape import HandShape
-from handpose_live.joints import Joint
+from handpose_live.hand.shape import HandShape, sample_shape
+from handpose_live.joints import FINGER_JOINTS, Joint
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
-from handpose_live.synthetic.grasp import Cylinder, wrap_fingers
-from handpose_live.synthetic.poses import GESTURES
+from handpose_live.synthetic.grasp import Cylinder, finger_chains, wrap_fingers
+from handpose_live.synthetic.poses import GESTURES, sample_pose
 from handpose_live.synthetic.raycast import LABEL_BACKGROUND, LABEL_DISTRACTOR, LABEL_FOREARM, LABEL_HAND
 from handpose_live.synthetic.scene import TableSettings, sample_table_scene
 from handpose_live.synthetic.views import VIEWS, ViewSettings, egocentric, front, rotation_with_forearm, top_down
@@ -110,3 +110,15 @@ def test_the_grip_and_the_sleeve_leave_the_rest_of_a_frame_as_it_was():
     same = [int(j) for j in (Joint.WRIST, Joint.INDEX_MCP, Joint.MIDDLE_MCP, Joint.RING_MCP, Joint.PINKY_MCP)]
     assert np.allclose(f1.joints_mm[same], f0.joints_mm[same])  # the same hand in the same place
     assert not np.allclose(f1.joints_mm, f0.joints_mm)  # its fingers bent round the object
+
+
+@pytest.mark.parametrize("left", [False, True])
+def test_the_grip_search_bends_fingers_as_forward_kinematics_does(left):
+    rng = np.random.default_rng(3)
+    shape = sample_shape(rng, left=left)
+    angles = sample_pose(rng).fingers
+    bends = angles[:, [0, 2]]
+    angles[:, 3] = [bends[0, 1]] + [2.0 / 3.0 * b for b in bends[1:, 1]]  # the last joint follows the middle one
+    joints = forward_kinematics(shape, HandPose(angles, np.zeros(2)))
+    chains = finger_chains(shape, angles[:, 1], bends[None])[0]
+    assert np.allclose(chains, joints[np.array(FINGER_JOINTS)], atol=1e-9)
