@@ -117,7 +117,8 @@ def render_frame(rng: np.random.Generator, settings: SynthSettings = SynthSettin
         # A hand nearer than the camera's range would be a blank frame; keep it 100 mm inside.
         target = target * (near + 100.0) / target[2]
     rot = place.rotation
-    joints = joints_hand @ rot.T + (target - rot @ reference_point(joints_hand))
+    offset = target - rot @ reference_point(joints_hand)  # hand frame → camera: x → rot @ x + offset
+    joints = joints_hand @ rot.T + offset
     fdir = rot @ fdir_hand
     elbow = joints[0] + place.forearm_mm * fdir
 
@@ -132,8 +133,7 @@ def render_frame(rng: np.random.Generator, settings: SynthSettings = SynthSettin
         scene, planes, held = sample_table_scene(rng, joints, elbow, place.up, palmar, place.view == "top_down",
                                                  settings.table)
     if held is not None and settings.wrap_held:
-        # Finger bends leave the wrist, the MCPs and so the reference point where they were.
-        offset = joints[0] - rot @ joints_hand[0]
+        # Finger bends leave the wrist, the MCPs and so the reference point (and `offset`) where they were.
         pose = wrap_fingers(shape, pose, held.moved(rot.T, -rot.T @ offset), extra)
         joints = forward_kinematics(shape, pose) @ rot.T + offset
     sleeve = extra.uniform(*settings.sleeve) if extra.random() < settings.p_sleeve else 1.0
