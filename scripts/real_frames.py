@@ -1,6 +1,7 @@
 """Run the estimator with the hand-model fit on every real frame of ../shared/data/realdata; draw and score network vs fit.
 
     python scripts/real_frames.py ../shared/data/realdata OUT_DIR [--model NET.onnx] [--refiner REFINER.onnx]
+        [--coarse-refiner COARSE.onnx | --no-coarse-refiner]
 
 Sets: SR305 (19 unlabelled right-hand frames, 0.125 mm per count), NYU test frame 1 (depth = G << 8 | B,
 labels: line 1 of ../benchmarks/groundtruth/nyu), FPHA put_salt (84 egocentric SR300 frames, 21-joint labels
@@ -236,12 +237,11 @@ def summarise(name: str, rows: list[dict]) -> dict:
     return out
 
 
-def main(root: Path, out: Path, model: Path | None = None, refiner: Path | None = None) -> None:
-    """Estimate, draw and score every real frame under `root` into `out` (with `model` and `refiner`, or
-    the shipped ones)."""
+def main(root: Path, out: Path, options: EstimatorOptions = EstimatorOptions()) -> None:
+    """Estimate, draw and score every real frame under `root` into `out` with these options (each frame
+    a new hand, fitted)."""
     frames = load_frames(root)
-    options = EstimatorOptions(model_path=model, tracking=False, fit=True)
-    est = HandPoseEstimator(options if refiner is None else replace(options, refiner_path=refiner))
+    est = HandPoseEstimator(replace(options, tracking=False, fit=True))
     est.estimate(frames[0].depth_mm, frames[0].intr)  # warm-up, not scored: the fit's first call compiles/loads numba
     rows: dict[str, list[dict]] = {}
     tiles: dict[str, list[np.ndarray]] = {}
@@ -290,12 +290,19 @@ if __name__ == "__main__":
     parser.add_argument("out", type=Path, help="folder for the overlays and real_frames.json")
     parser.add_argument("--model", type=Path, help="pose network (default: the shipped one)")
     parser.add_argument("--refiner", type=Path, help="centre refiner (default: the shipped one)")
+    parser.add_argument("--coarse-refiner", type=Path, help="coarse refiner (default: the shipped one, when there)")
+    parser.add_argument("--no-coarse-refiner", action="store_true", help="no coarse refinement")
     a = parser.parse_args()
     problem = check_paths(a.realdata, a.out)
-    for flag, path in (("--model", a.model), ("--refiner", a.refiner)):
+    for flag, path in (("--model", a.model), ("--refiner", a.refiner), ("--coarse-refiner", a.coarse_refiner)):
         if problem is None and path is not None and not path.is_file():
             problem = f"{flag} {path} is not a file."
     if problem:
         print(problem, file=sys.stderr)
         sys.exit(2)
-    main(a.realdata, a.out, a.model, a.refiner)
+    opts = EstimatorOptions(model_path=a.model)
+    if a.refiner is not None:
+        opts = replace(opts, refiner_path=a.refiner)
+    if a.coarse_refiner is not None or a.no_coarse_refiner:
+        opts = replace(opts, coarse_refiner_path=a.coarse_refiner)
+    main(a.realdata, a.out, opts)

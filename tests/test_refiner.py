@@ -11,7 +11,13 @@ from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
 from handpose_live.model.export import export_onnx
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
 from handpose_live.synthetic.generator import SynthSettings, render_frame, sample_rng
-from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample
+from handpose_live.synthetic.refiner_data import (
+    COARSE_CUBE_MM,
+    COARSE_STARTS,
+    generate_refiner_samples,
+    refiner_sample,
+    refiner_start,
+)
 from handpose_live.synthetic.render import Plane, render_depth
 from handpose_live.training.refiner import CHECKPOINT, LOG, RefinerSettings, train_refiner
 
@@ -108,3 +114,46 @@ def test_export_writes_the_weights_another_run_starts_from(refiner_run, tmp_path
     assert main(["export", "--checkpoint", str(out / CHECKPOINT), "--out", str(tmp_path / "r2.onnx"),
                  "--weights", str(weights)]) == 2  # exists: --force replaces it
     assert not (tmp_path / "r2.onnx").exists()  # refused before anything was written
+
+
+def test_coarse_starts_reach_further_and_stay_in_front_of_the_camera():
+    settings = SynthSettings()
+    far = []
+    for k in range(12):
+        rng = sample_rng(5, k)
+        frame = render_frame(rng, settings)
+        start = refiner_start(frame, rng, settings.cube_mm, COARSE_STARTS)
+        assert start[2] >= 150.0
+        far.append(np.linalg.norm(start - reference_point(frame.joints_mm)))
+    assert max(far) < 450.0 + 4 * 160.0 and np.mean(far) > 60.0  # wider than the fine refiner's starts
+    data = generate_refiner_samples(3, 0, 4, cube_mm=COARSE_CUBE_MM, starts=COARSE_STARTS)
+    # Targets are in units of the coarse cube's half side.
+    np.testing.assert_allclose(data["start_mm"] + np.clip(data["reference_mm"] - data["start_mm"], -300, 300),
+                               data["start_mm"] + data["target"] * 300.0, atol=1e-3)
+
+
+def test_coarse_refiner_trains_from_a_fine_one_and_runs_only_for_a_new_hand(refiner_run, tiny_onnx, tmp_path, vga):
+    from dataclasses import replace
+
+    out, settings, _ = refiner_run
+    coarse = replace(settings, out_dir=str(tmp_path / "coarse"), steps=1, val_every=1, init=str(out / CHECKPOINT),
+                     model=replace(TINY, cube_mm=COARSE_CUBE_MM), starts=COARSE_STARTS)
+    train_refiner(coarse, progress=False)  # the fine refiner's weights start it: only the cube differs
+    info, _ = export_onnx(tmp_path / "coarse" / CHECKPOINT, tmp_path / "coarse.onnx")
+    assert info.cube_mm == COARSE_CUBE_MM
+    export_onnx(out / CHECKPOINT, tmp_path / "fine.onnx")
+    joints, fdir = open_hand_facing_camera(450.0)
+    depth = render_depth(joints, vga, forearm_direction=fdir, planes=(Plane((0.0, 0.0, 1.0), 950.0),))
+    est = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=tmp_path / "fine.onnx",
+                                             coarse_refiner_path=tmp_path / "coarse.onnx", provider="cpu"))
+    calls = []
+    predict = est.coarse_refiner.predict
+    est.coarse_refiner.predict = lambda x: calls.append(len(x)) or predict(x)
+    first = est.propose(depth, vga).result
+    assert not first.tracked and len(calls) >= 1  # the detector's centre (and an arm's end, if offered)
+    calls.clear()
+    second = est.propose(depth, vga).result
+    assert second.tracked and calls == []  # a tracked hand is near its reference point already
+    without = HandPoseEstimator(EstimatorOptions(model_path=tiny_onnx, refiner_path=None,
+                                                 coarse_refiner_path=tmp_path / "coarse.onnx", provider="cpu"))
+    assert without.coarse_refiner is None  # no refiner, no refinement at all

@@ -35,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="run the whole estimator (detect, refine, crop, model) on synthetic 640x480 full frames")
     p.add_argument("--refiner", type=Path, help="with --pipeline: centre refiner (default models/com_refiner.onnx)")
     p.add_argument("--no-refiner", action="store_true", help="with --pipeline: no centre refinement")
+    p.add_argument("--coarse-refiner", type=Path,
+                   help="with --pipeline: coarse refiner before the refiner (default models/com_coarse.onnx when there)")
+    p.add_argument("--no-coarse-refiner", action="store_true", help="with --pipeline: no coarse refinement")
     p.add_argument("--view", choices=VIEWS, default=None,
                    help="with --pipeline: frames of this view only (default: the training mix of front, "
                    "egocentric and top-down views)")
@@ -62,14 +65,15 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     import json
 
     from handpose_live.evaluation.pipeline import evaluate_pipeline, pipeline_report
-    from handpose_live.pipeline.estimator import DEFAULT_REFINER, EstimatorOptions
+    from handpose_live.pipeline.estimator import DEFAULT_COARSE_REFINER, DEFAULT_REFINER, EstimatorOptions
 
     if args.json is not None and (problem := folder_problem(args.json.parent)):
         raise UsageError(f"--json {args.json}: {problem}")
     refiner = None if args.no_refiner else (args.refiner or DEFAULT_REFINER)
+    coarse = None if args.no_coarse_refiner else (args.coarse_refiner or DEFAULT_COARSE_REFINER)
     try:
-        options = EstimatorOptions(model_path=args.model, refiner_path=refiner, provider=args.provider, fit=args.fit,
-                                   mirrored=args.mirrored)
+        options = EstimatorOptions(model_path=args.model, refiner_path=refiner, coarse_refiner_path=coarse,
+                                   provider=args.provider, fit=args.fit, mirrored=args.mirrored)
         figures = evaluate_pipeline(options, args.count, objects_beside=args.beside, view=args.view)
     except ValueError as e:
         raise UsageError(str(e)) from None

@@ -87,6 +87,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     rf.add_argument("--init", type=Path, default=None,
                     help="start from this refiner checkpoint (a last.pt of train-refiner, or models/com_refiner.pt); "
                     "a run already in --out resumes instead")
+    rf.add_argument("--coarse", action="store_true",
+                    help="the coarse refiner (models/com_coarse.onnx): a 600 mm crop, started where the detector "
+                    "landed up to 450 mm from the hand (on a forearm), to bring the centre within the fine "
+                    "refiner's reach")
 
 
 def add_adapt_parser(sub: argparse._SubParsersAction) -> None:
@@ -198,15 +202,18 @@ def run_train(args: argparse.Namespace) -> int:
 def run_train_refiner(args: argparse.Namespace) -> int:
     """Train the centre refiner on synthetic full frames."""
     try:
+        from handpose_live.model.com_refiner import ComRefinerConfig
+        from handpose_live.synthetic.refiner_data import COARSE_CUBE_MM, COARSE_STARTS, StartSettings
         from handpose_live.training.refiner import RefinerSettings, train_refiner
     except ImportError:
         raise needs_torch("training") from None
+    model = ComRefinerConfig(cube_mm=COARSE_CUBE_MM) if args.coarse else ComRefinerConfig()
     try:
-        settings = RefinerSettings(out_dir=str(args.out), seed=args.seed, steps=args.steps,
+        settings = RefinerSettings(out_dir=str(args.out), model=model, seed=args.seed, steps=args.steps,
                                    batch_size=args.batch_size, lr=args.lr, workers=args.workers,
                                    val_count=args.val_count, device=args.device, max_minutes=args.max_minutes,
                                    schedule=args.schedule, init=None if args.init is None else str(args.init),
-                                   cameras=args.cameras)
+                                   cameras=args.cameras, starts=COARSE_STARTS if args.coarse else StartSettings())
         figures = train_refiner(settings, resume=not args.restart)
     except ValueError as e:
         raise UsageError(str(e)) from None

@@ -21,10 +21,18 @@ class ComRefinerConfig:
     input_size: int = 96
     channels: tuple[int, ...] = (16, 32, 48, 64, 64)  # one conv block (and 2× down-sampling) each
     hidden: int = 128
+    # The crop's side: 250 mm (the pose network's) for the fine refiner; a coarse one sees 600 mm, so
+    # that from the middle of a forearm, up to ~300 mm from the hand, the hand is still in its crop.
+    cube_mm: float = 250.0
 
     def to_dict(self) -> dict:
         """Plain dict for checkpoints and metadata."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ComRefinerConfig:
+        """The configuration of a checkpoint (JSON lists back to tuples; older ones have no cube_mm)."""
+        return cls(**dict(d, channels=tuple(d["channels"])))
 
 
 class ComRefiner(nn.Module):

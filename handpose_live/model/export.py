@@ -37,11 +37,11 @@ class FinalStage(torch.nn.Module):
 
 
 def model_info(model: JGRP2O | ComRefiner, cube_mm: float, training_data: str) -> ModelInfo:
-    """The metadata that travels with an exported model."""
+    """The metadata that travels with an exported model (`cube_mm`: the pose network's; a refiner's is in its config)."""
     norm = "(d - z_c) / (cube_mm / 2) clipped to [-1, 1]; missing depth = 1; nearest-neighbour resize"
     if isinstance(model, ComRefiner):
         return ModelInfo(
-            architecture="com_refiner", input_size=model.cfg.input_size, cube_mm=cube_mm,
+            architecture="com_refiner", input_size=model.cfg.input_size, cube_mm=model.cfg.cube_mm,
             joint_order=("middle_mcp",), depth_normalisation=norm,
             output="(x, y, z) offset from the crop centre to the middle-finger MCP, camera frame, in units of "
             "cube_mm / 2", config=model.cfg.to_dict(), training_data=training_data, version=__version__,

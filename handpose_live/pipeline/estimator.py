@@ -1,8 +1,9 @@
 """HandPoseEstimator: depth image in, 21 joints in camera millimetres out (ONNX Runtime, no torch).
 
 Stages: detect (nearest hand-sized blob and its centre of mass, or re-centre on the previous
-frame's hand) → refine (the centre-refinement network moves the centre onto the hand's
-reference point, when a refiner model is there) → crop (cube around the centre, 96×96) →
+frame's hand) → refine (for a hand found anew, the coarse refiner looks at a 600 mm crop and
+brings a centre that landed on the forearm near the hand; the centre-refinement network then moves
+it onto the hand's reference point, when these models are there) → crop (cube around the centre, 96×96) →
 infer (JGR-P2O) → post (back to camera mm and pixels) → fit (the hand model fitted to the depth,
 starting from the network's joints; handpose_live/fit/). Cube and input size come from the
 model's metadata.
@@ -27,7 +28,7 @@ from handpose_live.pipeline.detect import Detection, DetectSettings, find_hand, 
 from handpose_live.pipeline.fit import REFINE_EVERY, FitStage
 from handpose_live.pipeline.network import MIRRORED, predict_joints
 from handpose_live.pipeline.onnx_model import ModelError, OnnxModel
-from handpose_live.pipeline.shipped import DEFAULT_REFINER, load_pose_model
+from handpose_live.pipeline.shipped import DEFAULT_COARSE_REFINER, DEFAULT_REFINER, load_pose_model
 from handpose_live.pipeline.smoothing import OneEuroFilter, Smoothing
 from handpose_live.profile import HandProfile
 from handpose_live.types import HandPoseResult
@@ -58,7 +59,9 @@ class EstimatorOptions:
         model_path: the exported pose network (its metadata gives cube and input size); None: the
             shipped one, int8 on the CPU and fp32 on a GPU.
         refiner_path: the exported centre refiner; the default is used when that file exists,
-            None turns refinement off.
+            None turns refinement off (the coarse step too).
+        coarse_refiner_path: the coarse refiner (`train-refiner --coarse`), applied once to a newly
+            detected hand before the refiner; the default is used when that file exists, None: none.
         refine_iterations: refinement steps for a newly detected hand (1-3); a tracked hand
             starts near its reference point already and gets one.
         provider: ONNX Runtime preference: auto (TensorRT, CUDA, then CPU), tensorrt, cuda or cpu.
@@ -81,6 +84,7 @@ class EstimatorOptions:
 
     model_path: Path | None = None
     refiner_path: Path | None = DEFAULT_REFINER
+    coarse_refiner_path: Path | None = DEFAULT_COARSE_REFINER
     refine_iterations: int = 3
     provider: str = "auto"
     min_depth_mm: float = 150.0
@@ -120,12 +124,10 @@ class HandPoseEstimator:
         )
         self.provider = self.model.providers_in_use[0].replace("ExecutionProvider", "")
         self.mirrored = options.mirrored == "on" or (options.mirrored == "auto" and self.provider != "CPU")
-        self.refiner = None
-        if options.refiner_path is not None and (options.refiner_path != DEFAULT_REFINER or DEFAULT_REFINER.exists()):
-            self.refiner = OnnxModel(options.refiner_path, options.provider, options.threads)
-            if self.refiner.info.architecture != "com_refiner":
-                raise ModelError(f"{options.refiner_path} is not a centre-refiner model")
-            notes += [n for n in self.refiner.notes if n not in notes]
+        self.refiner = self._load_refiner(options.refiner_path, DEFAULT_REFINER, notes)
+        # The coarse step hands its centre on to the refiner, and is only used with one.
+        self.coarse_refiner = None if self.refiner is None else self._load_refiner(
+            options.coarse_refiner_path, DEFAULT_COARSE_REFINER, notes)
         # Lines for the user: a provider asked for that is not what runs, a stale int8 copy passed over.
         self.notes: tuple[str, ...] = tuple(notes)
         self._calibrator: ShapeCalibrator | None = None  # with refine_profile
@@ -135,6 +137,17 @@ class HandPoseEstimator:
         # Set by the fit (its own thread in the live engine) when it chose another crop than the
         # network's first: the next proposal tracks from there. One reference, swapped atomically.
         self._anchor: np.ndarray | None = None
+
+    def _load_refiner(self, path: Path | None, default: Path, notes: list[str]) -> OnnxModel | None:
+        """A centre refiner's session (None: none asked for, or the default is not there); its notes
+        join `notes`."""
+        if path is None or (path == default and not default.exists()):
+            return None
+        refiner = OnnxModel(path, self.options.provider, self.options.threads)
+        if refiner.info.architecture != "com_refiner":
+            raise ModelError(f"{path} is not a centre-refiner model")
+        notes += [n for n in refiner.notes if n not in notes]
+        return refiner
 
     def __enter__(self) -> HandPoseEstimator:
         return self
@@ -146,6 +159,7 @@ class HandPoseEstimator:
         """Release the ONNX Runtime sessions."""
         self.model = None
         self.refiner = None
+        self.coarse_refiner = None
 
     def reset(self) -> None:
         """Forget the tracked hand; the next frame is searched in full."""
@@ -199,16 +213,13 @@ class HandPoseEstimator:
             self.fit_stage = None
         self.options = replace(self.options, fit=on)
 
-    def _refine(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray, iterations: int) -> np.ndarray:
-        """Move the centre onto the hand's reference point with the refiner (its own cube and size)."""
-        info = self.refiner.info
-        start = center
-        for _ in range(iterations):
-            box = make_crop_box(center, intrinsics, info.cube_mm, info.input_size)
-            center = center + self.refiner.predict(crop_depth(depth_mm, box)[None])[0] * (0.5 * info.cube_mm)
-            if not np.all(np.isfinite(center)) or center[2] < self.options.min_depth_mm:
-                return start  # a refinement that leaves the working range is not trusted
-        return center
+    def _refine(self, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray, tracked: bool) -> np.ndarray:
+        """Move the centre onto the hand's reference point: a new hand gets one coarse step, then
+        `refine_iterations` of the refiner; a tracked one, already near it, one refiner step."""
+        low = self.options.min_depth_mm
+        if self.coarse_refiner is not None and not tracked:
+            center = _step(self.coarse_refiner, depth_mm, intrinsics, center, 1, low)
+        return _step(self.refiner, depth_mm, intrinsics, center, 1 if tracked else self.options.refine_iterations, low)
 
     def estimate(self, depth: np.ndarray, intrinsics: Intrinsics, depth_scale_mm: float | None = None,
                  timestamp_s: float | None = None) -> HandPoseResult:
@@ -253,14 +264,11 @@ class HandPoseEstimator:
             self._previous = None
             return Proposal(depth_mm, intrinsics, HandPoseResult(False, np.zeros((0, 3)), np.zeros((0, 2)), None, None,
                                                                  {"detect": (t1 - t0) * 1e3}, self.provider))
-        if self.refiner is None:
-            center = det.center_mm
-        else:
-            iterations = 1 if det.tracked else self.options.refine_iterations
-            center = self._refine(depth_mm, intrinsics, det.center_mm, iterations)
+        refining = self.refiner is not None
+        center = self._refine(depth_mm, intrinsics, det.center_mm, det.tracked) if refining else det.center_mm
         t_refined = time.perf_counter()
         timings = {"detect": (t1 - t0) * 1e3}
-        if self.refiner is not None:
+        if refining:
             timings["refine"] = (t_refined - t1) * 1e3
         joints, crop, stages = self._network(depth_mm, intrinsics, center)
         # Track from the predicted reference joint: it is anchored to the hand, whereas re-centring
@@ -272,9 +280,9 @@ class HandPoseEstimator:
                 others.append(det.center_mm)
             if det.alternative_mm is not None:
                 arm = det.alternative_mm
-                if self.refiner is not None:
+                if refining:
                     t_arm = time.perf_counter()
-                    arm = self._refine(depth_mm, intrinsics, arm, self.options.refine_iterations)
+                    arm = self._refine(depth_mm, intrinsics, arm, tracked=False)
                     timings["refine"] += (time.perf_counter() - t_arm) * 1e3
                 others.append(arm)
         outputs = [(c, self._network(depth_mm, intrinsics, c)) for c in others]
@@ -329,3 +337,16 @@ class HandPoseEstimator:
                        pose=angles_pose(fit.state.angles), shape=fit.shape, fit_error_mm=fit.fit_error_mm,
                        silhouette_error_px=fit.silhouette_error_px, confidence=fit.confidence,
                        handedness="left" if fit.shape.left else "right", handedness_score=fit.handedness_score)
+
+
+def _step(refiner: OnnxModel, depth_mm: np.ndarray, intrinsics: Intrinsics, center: np.ndarray, iterations: int,
+          min_depth_mm: float) -> np.ndarray:
+    """`iterations` steps of one refiner from `center`, each on a crop of its own cube and size."""
+    info = refiner.info
+    start = center
+    for _ in range(iterations):
+        box = make_crop_box(center, intrinsics, info.cube_mm, info.input_size)
+        center = center + refiner.predict(crop_depth(depth_mm, box)[None])[0] * (0.5 * info.cube_mm)
+        if not np.all(np.isfinite(center)) or center[2] < min_depth_mm:
+            return start  # a refinement that leaves the working range is not trusted
+    return center

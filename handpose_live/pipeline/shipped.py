@@ -16,13 +16,15 @@ MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_MODEL = MODELS / "jgr_p2o.onnx"
 DEFAULT_MODEL_INT8 = MODELS / "jgr_p2o_int8.onnx"
 DEFAULT_REFINER = MODELS / "com_refiner.onnx"
+DEFAULT_COARSE_REFINER = MODELS / "com_coarse.onnx"  # before the refiner, for a hand found anew
 DEFAULT_WEIGHTS = MODELS / "jgr_p2o.pt"  # the pose network's torch weights, for `train --init`
 
 
 def is_shipped(path: Path) -> bool:
     """Whether `path` is one of the model files shipped in models/."""
     path = Path(path).resolve()
-    return any(path == p.resolve() for p in (DEFAULT_MODEL, DEFAULT_MODEL_INT8, DEFAULT_REFINER, DEFAULT_WEIGHTS))
+    return any(path == p.resolve() for p in (DEFAULT_MODEL, DEFAULT_MODEL_INT8, DEFAULT_REFINER, DEFAULT_COARSE_REFINER,
+                                         DEFAULT_WEIGHTS))
 
 
 def int8_path(path: Path) -> Path:

@@ -76,8 +76,7 @@ def _read_trained(checkpoint: Path) -> tuple[JGRP2O | ComRefiner, dict]:
         if arch == "jgr_p2o":
             model: JGRP2O | ComRefiner = JGRP2O(JGRP2OConfig(**ckpt["config"]))
         elif arch == "com_refiner":
-            cfg = dict(ckpt["config"], channels=tuple(ckpt["config"]["channels"]))
-            model = ComRefiner(ComRefinerConfig(**cfg))
+            model = ComRefiner(ComRefinerConfig.from_dict(ckpt["config"]))
         else:
             raise KeyError(f"unknown architecture {arch!r}")
         model.load_state_dict(ckpt["model"])

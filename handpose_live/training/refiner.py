@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,12 @@ from tqdm import tqdm
 from handpose_live.evaluation.testset import RESERVED_SEEDS, VALIDATION_SEED
 from handpose_live.model.com_refiner import ComRefiner, ComRefinerConfig
 from handpose_live.synthetic.generator import TRAINING_CAMERAS, SynthFrame, SynthSettings
-from handpose_live.synthetic.refiner_data import generate_refiner_samples, refiner_sample, refiner_start
+from handpose_live.synthetic.refiner_data import (
+    StartSettings,
+    generate_refiner_samples,
+    refiner_sample,
+    refiner_start,
+)
 from handpose_live.training.common import append_csv, load_checkpoint, load_trained, pick_device, save_atomic
 from handpose_live.training.data import SyntheticFrames
 from handpose_live.training.schedule import SCHEDULES, RunProgress, cosine_lr
@@ -45,6 +50,7 @@ class RefinerSettings:
     max_minutes: float | None = None
     init: str | None = None  # start from this refiner checkpoint's weights (a new run only)
     cameras: tuple[str, ...] = TRAINING_CAMERAS  # synthetic training data; validation keeps the test set's
+    starts: StartSettings = field(default_factory=StartSettings)  # where training crops are centred
 
     def __post_init__(self) -> None:
         if self.seed in RESERVED_SEEDS:
@@ -58,11 +64,16 @@ class RefinerSettings:
 
 
 class RefinerStream(SyntheticFrames):
-    """Refiner samples: the crop around a detector-like start centre and the offset to the reference."""
+    """Refiner samples: the crop (of the refiner's cube) around a detector-like start centre and the
+    offset to the reference."""
+
+    def __init__(self, seed: int, start: int, settings: SynthSettings, cube_mm: float, starts: StartSettings):
+        super().__init__(seed, start, settings)
+        self.cube_mm, self.starts = cube_mm, starts
 
     def sample(self, frame: SynthFrame, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
-        crop, target = refiner_sample(frame, refiner_start(frame, rng, self.settings.cube_mm),
-                                      self.settings.cube_mm, self.settings.crop_size)
+        start = refiner_start(frame, rng, self.settings.cube_mm, self.starts)
+        crop, target = refiner_sample(frame, start, self.cube_mm, self.settings.crop_size)
         return torch.from_numpy(crop[None]), torch.from_numpy(target)
 
 
@@ -89,7 +100,7 @@ def train_refiner(settings: RefinerSettings, resume: bool = True, progress: bool
     step, progress0 = 0, 0.0
     if resume and (out / CHECKPOINT).exists():
         ckpt = load_checkpoint(out / CHECKPOINT, device)
-        if ckpt["config"] != settings.model.to_dict():
+        if ComRefinerConfig.from_dict(ckpt["config"]) != settings.model:
             raise ValueError(f"{out / CHECKPOINT} holds another refiner configuration; use another --out")
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
@@ -99,13 +110,15 @@ def train_refiner(settings: RefinerSettings, resume: bool = True, progress: bool
         start, _ = load_trained(Path(settings.init))  # one sentence for a file that is not a checkpoint
         if not isinstance(start, ComRefiner):
             raise ValueError(f"{settings.init} holds the pose network, not a centre refiner")
-        if start.cfg != settings.model:
+        # The cube is the crop's scale, not the architecture: a coarse refiner may start from a fine one.
+        if replace(start.cfg, cube_mm=settings.model.cube_mm) != settings.model:
             raise ValueError(f"{settings.init} holds another refiner configuration than this run's")
         model.load_state_dict(start.state_dict())
         print(f"Starting from the weights of {settings.init}")
     synth = SynthSettings(cameras=settings.cameras)
-    val = generate_refiner_samples(VALIDATION_SEED, 0, settings.val_count, SynthSettings())
-    stream = RefinerStream(settings.seed, step * settings.batch_size, synth)
+    cube = settings.model.cube_mm
+    val = generate_refiner_samples(VALIDATION_SEED, 0, settings.val_count, SynthSettings(), cube, settings.starts)
+    stream = RefinerStream(settings.seed, step * settings.batch_size, synth, cube, settings.starts)
     loader = iter(DataLoader(stream, batch_size=settings.batch_size, num_workers=settings.workers))
     header = ["step", "lr", "train_loss", "val_start_error_mm", "val_refined_error_mm", "wall_s"]
     t0 = time.monotonic()
@@ -138,7 +151,7 @@ def train_refiner(settings: RefinerSettings, resume: bool = True, progress: bool
         bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
         over_time = run.over_time()
         if step % settings.val_every == 0 or step == settings.steps or over_time:
-            before, after = centre_errors(model, val, synth.cube_mm, device)
+            before, after = centre_errors(model, val, cube, device)
             figures = {"step": step, "val_start_error_mm": before, "val_refined_error_mm": after}
             append_csv(out / LOG, header, [step, f"{lr:.3g}", f"{np.mean(losses):.5f}", f"{before:.2f}",
                                            f"{after:.2f}", f"{time.monotonic() - t0:.0f}"])
