@@ -125,11 +125,11 @@ def test_coarse_starts_reach_further_and_stay_in_front_of_the_camera():
         start = refiner_start(frame, rng, settings.cube_mm, COARSE_STARTS)
         assert start[2] >= 150.0
         far.append(np.linalg.norm(start - reference_point(frame.joints_mm)))
-    assert max(far) < 450.0 + 4 * 160.0 and np.mean(far) > 60.0  # wider than the fine refiner's starts
+    assert np.mean(far) > 60.0  # wider than the fine refiner's starts (sigmas 8-40 mm)
     data = generate_refiner_samples(3, 0, 4, cube_mm=COARSE_CUBE_MM, starts=COARSE_STARTS)
     # Targets are in units of the coarse cube's half side.
-    np.testing.assert_allclose(data["start_mm"] + np.clip(data["reference_mm"] - data["start_mm"], -300, 300),
-                               data["start_mm"] + data["target"] * 300.0, atol=1e-3)
+    np.testing.assert_allclose(data["target"], np.clip((data["reference_mm"] - data["start_mm"]) / 300.0, -1, 1),
+                               atol=1e-6)
 
 
 def test_coarse_refiner_trains_from_a_fine_one_and_runs_only_for_a_new_hand(refiner_run, tiny_onnx, tmp_path, vga):

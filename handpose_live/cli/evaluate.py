@@ -36,7 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--refiner", type=Path, help="with --pipeline: centre refiner (default models/com_refiner.onnx)")
     p.add_argument("--no-refiner", action="store_true", help="with --pipeline: no centre refinement")
     p.add_argument("--coarse-refiner", type=Path,
-                   help="with --pipeline: coarse refiner before the refiner (default models/com_coarse.onnx when there)")
+                   help="with --pipeline: coarse refiner before the refiner (default models/com_coarse.onnx, "
+                   "when there)")
     p.add_argument("--no-coarse-refiner", action="store_true", help="with --pipeline: no coarse refinement")
     p.add_argument("--view", choices=VIEWS, default=None,
                    help="with --pipeline: frames of this view only (default: the training mix of front, "

@@ -37,7 +37,7 @@ class FinalStage(torch.nn.Module):
 
 
 def model_info(model: JGRP2O | ComRefiner, cube_mm: float, training_data: str) -> ModelInfo:
-    """The metadata that travels with an exported model (`cube_mm`: the pose network's; a refiner's is in its config)."""
+    """The metadata that travels with an exported model (`cube_mm`: the pose network's; a refiner's is its own)."""
     norm = "(d - z_c) / (cube_mm / 2) clipped to [-1, 1]; missing depth = 1; nearest-neighbour resize"
     if isinstance(model, ComRefiner):
         return ModelInfo(

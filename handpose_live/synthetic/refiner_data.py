@@ -55,7 +55,8 @@ def refiner_sample(frame: SynthFrame, start_mm: np.ndarray, cube_mm: float, size
 
 
 def generate_refiner_samples(seed: int, start: int, count: int, settings: SynthSettings = SynthSettings(),
-                             cube_mm: float | None = None, starts: StartSettings = StartSettings()) -> dict[str, np.ndarray]:
+                             cube_mm: float | None = None,
+                             starts: StartSettings = StartSettings()) -> dict[str, np.ndarray]:
     """Samples start … start+count−1 of `seed`: crops of `cube_mm` (default: the pose network's),
     targets, start and reference points."""
     cube = settings.cube_mm if cube_mm is None else cube_mm
