@@ -23,8 +23,8 @@ DEFAULT_WEIGHTS = MODELS / "jgr_p2o.pt"  # the pose network's torch weights, for
 def is_shipped(path: Path) -> bool:
     """Whether `path` is one of the model files shipped in models/."""
     path = Path(path).resolve()
-    return any(path == p.resolve() for p in (DEFAULT_MODEL, DEFAULT_MODEL_INT8, DEFAULT_REFINER, DEFAULT_COARSE_REFINER,
-                                         DEFAULT_WEIGHTS))
+    shipped = (DEFAULT_MODEL, DEFAULT_MODEL_INT8, DEFAULT_REFINER, DEFAULT_COARSE_REFINER, DEFAULT_WEIGHTS)
+    return any(path == p.resolve() for p in shipped)
 
 
 def int8_path(path: Path) -> Path:
